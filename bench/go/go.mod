@@ -1,0 +1,3 @@
+module lugobench
+
+go 1.19

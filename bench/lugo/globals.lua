@@ -1,0 +1,33 @@
+-- lugo benchmark: global-function-heavy CPU loop run inside ONE goroutine
+-- (main waits on a channel). Compare with bench/lua/globals.lua under stock
+-- lua5.4, which runs the identical workload at top level.
+-- usage: lugo -p 1 globals.lua [N=10000000]
+local N = tonumber(arg and arg[1]) or 10000000
+
+---- shared workload: keep byte-identical with bench/lua/globals.lua ----------
+function helper(a, b)
+  return (a * 31 + b) % 1000003
+end
+
+function work(n, done)
+  local s = "the quick brown fox jumps over the lazy dog"
+  local len = #s
+  local acc = 0
+  for i = 1, n do
+    local c = string.byte(s, i % len + 1)
+    acc = helper(acc, c)
+    acc = acc + math.floor(i / 3) % 7
+  end
+  if done then done:send(acc) end
+  return acc
+end
+---- end of shared workload --------------------------------------------------
+
+local done = chan(1)
+local t0 = time.Now()
+go(work, N, done)          -- `work` reads the globals helper, string, math
+local acc = done:recv()
+local elapsed = time.Now() - t0
+
+assert(math.type(acc) == "integer", "globals: bad result " .. tostring(acc))
+print(string.format("globals %.4f s", elapsed))

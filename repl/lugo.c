@@ -1,0 +1,197 @@
+/*
+** lugo.c -- the lugo command: `lugo [options] [script [args]]`, shaped
+** like lua.  A client of lugo.h only.  The main chunk (with -e and -l
+** steps before it, in order) runs as goroutine 1; when it returns the
+** process exits, as a Go program does.
+*/
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lugo.h"
+
+static const char *progname = "lugo";
+
+static void usage(const char *badoption) {
+  if (badoption[1] == 'e' || badoption[1] == 'l' || badoption[1] == 'p')
+    fprintf(stderr, "%s: '%s' needs argument\n", progname, badoption);
+  else
+    fprintf(stderr, "%s: unrecognized option '%s'\n", progname, badoption);
+  fprintf(stderr,
+          "usage: %s [options] [script [args]]\n"
+          "Available options are:\n"
+          "  -e stat   execute string 'stat'\n"
+          "  -i        enter interactive mode after executing 'script'\n"
+          "  -l mod    require library 'mod' into global 'mod'\n"
+          "  -p N      run goroutines on N processors (GOMAXPROCS)\n"
+          "  -race     enable the race detector\n"
+          "  -trace F  write an execution trace to file F\n"
+          "  -v        show version information\n"
+          "  --        stop handling options\n"
+          "  -         stop handling options and execute stdin\n",
+          progname);
+}
+
+/* the host's error handler: Go's behaviour for panics and deadlock */
+static void onreport(lugo_runtime *rt, const lugo_report *r, void *ud) {
+  (void)rt;
+  (void)ud;
+  fflush(stdout);
+  if (r->kind == LUGO_REPORT_PANIC)
+    fprintf(stderr, "panic: %s\n\ngoroutine %lld [running]:\n%s\n", r->message,
+            r->goid, r->traceback ? r->traceback : "");
+  else
+    fprintf(stderr, "fatal error: %s\n\n%s", r->message, r->dump ? r->dump : "");
+  fflush(stderr);
+  _exit(2);
+}
+
+/* goroutine 1: run the steps in order; each is {fn, args...} */
+static int driver_k(lua_State *L, int status, lua_KContext i) {
+  int n = (int)lua_rawlen(L, 1);
+  (void)status;
+  while (i < n) {
+    int j, nargs;
+    lua_settop(L, 1);
+    lua_rawgeti(L, 1, ++i);
+    nargs = (int)lua_rawlen(L, 2) - 1;
+    for (j = 1; j <= nargs + 1; j++) lua_rawgeti(L, 2, j);
+    lua_remove(L, 2);
+    lua_callk(L, nargs, 0, i, driver_k);
+  }
+  return 0;
+}
+
+static int driver(lua_State *L) { return driver_k(L, LUA_OK, 0); }
+
+static int addstep(lua_State *L, int steps, int nargs) {
+  int i, t;
+  lua_createtable(L, nargs + 1, 0);
+  t = lua_gettop(L);
+  for (i = 0; i <= nargs; i++) {
+    lua_pushvalue(L, t - nargs - 1 + i);
+    lua_rawseti(L, t, i + 1);
+  }
+  lua_rawseti(L, steps, (lua_Integer)lua_rawlen(L, steps) + 1);
+  lua_pop(L, nargs + 1);
+  return 0;
+}
+
+static int loaderror(lua_State *L) {
+  fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  lugo_options o;
+  lugo_runtime *rt;
+  lua_State *L;
+  int i, script = 0, steps, interactive = 0, version = 0, hasexec = 0, r;
+  lugo_goid id;
+  char *msg = NULL;
+  if (argv[0] && argv[0][0]) progname = argv[0];
+  lugo_options_init(&o);
+  o.onreport = onreport;
+  /* first pass: options that shape the runtime */
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') { script = i; break; }
+    if (strcmp(a, "--") == 0) { if (i + 1 < argc) script = i + 1; break; }
+    if (strcmp(a, "-") == 0) { script = i; break; }
+    if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
+      if (++i >= argc) { usage(a); return 1; }
+      hasexec = 1;
+    } else if (strncmp(a, "-e", 2) == 0 || strncmp(a, "-l", 2) == 0) {
+      hasexec = 1;
+    } else if (strcmp(a, "-p") == 0) {
+      if (++i >= argc || atoi(argv[i]) < 1) { usage(a); return 1; }
+      o.procs = atoi(argv[i]);
+    } else if (strcmp(a, "-race") == 0) {
+      fprintf(stderr, "%s: -race: the race detector is not available yet\n", progname);
+    } else if (strcmp(a, "-trace") == 0) {
+      if (++i >= argc) { usage(a); return 1; }
+      fprintf(stderr, "%s: -trace: tracing is not available yet\n", progname);
+    } else if (strcmp(a, "-i") == 0) {
+      interactive = 1;
+    } else if (strcmp(a, "-v") == 0) {
+      version = 1;
+    } else {
+      usage(a);
+      return 1;
+    }
+  }
+  if (version || (interactive && !script)) {
+    printf("%s (%s) with Go's concurrency\n", LUGO_VERSION, LUA_RELEASE);
+    fflush(stdout);
+  }
+  if (interactive) fprintf(stderr, "%s: -i: the REPL is not available yet\n", progname);
+  if (!script && (version || hasexec || interactive) && isatty(0)) {
+    if (!hasexec) return 0;
+  }
+  rt = lugo_new(&o);
+  if (rt == NULL) {
+    fprintf(stderr, "%s: cannot create the runtime\n", progname);
+    return 1;
+  }
+  L = lugo_newstate(rt);
+  /* arg table, as lua builds it */
+  {
+    int base = script ? script : argc;
+    lua_createtable(L, argc - base, base + 1);
+    for (i = 0; i < argc; i++) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, i - base);
+    }
+    lua_setglobal(L, "arg");
+  }
+  lua_pushcfunction(L, driver);
+  lua_newtable(L);
+  steps = lua_gettop(L);
+  for (i = 1; i < (script ? script : argc); i++) {
+    const char *a = argv[i], *v = NULL;
+    if (strcmp(a, "-p") == 0 || strcmp(a, "-trace") == 0) { i++; continue; }
+    if (a[0] == '-' && (a[1] == 'e' || a[1] == 'l')) v = a[2] ? a + 2 : argv[++i];
+    if (v == NULL) continue;
+    if (a[1] == 'e') {
+      if (luaL_loadbuffer(L, v, strlen(v), "=(command line)") != LUA_OK) return loaderror(L);
+      addstep(L, steps, 0);
+    } else {
+      const char *eq = strchr(v, '=');
+      if (luaL_loadstring(L, "local g, m = ...; _G[g] = require(m)") != LUA_OK) return loaderror(L);
+      if (eq) lua_pushlstring(L, v, (size_t)(eq - v)); else lua_pushstring(L, v);
+      lua_pushstring(L, eq ? eq + 1 : v);
+      addstep(L, steps, 2);
+    }
+  }
+  if (script || (!hasexec && !version && !interactive)) {
+    const char *fname = script ? argv[script] : "-";
+    int nargs = script ? argc - script - 1 : 0;
+    if (strcmp(fname, "-") == 0 && (script == 0 || strcmp(argv[script - 1], "--") != 0))
+      fname = NULL;
+    if (fname == NULL && !script && isatty(0)) {
+      printf("%s (%s) with Go's concurrency\n", LUGO_VERSION, LUA_RELEASE);
+      fprintf(stderr, "%s: the REPL is not available yet; run a script: %s script.lua\n",
+              progname, progname);
+      return 1;
+    }
+    if (luaL_loadfile(L, fname) != LUA_OK) return loaderror(L);
+    for (i = 0; i < nargs; i++) lua_pushstring(L, argv[script + 1 + i]);
+    addstep(L, steps, nargs);
+  }
+  if (lugo_spawn(rt, L, 1, &id) != LUGO_OK) {
+    fprintf(stderr, "%s: cannot start the main goroutine\n", progname);
+    return 1;
+  }
+  r = lugo_wait(rt, id, &msg);
+  fflush(stdout);
+  if (r == LUGO_ERRRUN) {
+    fprintf(stderr, "%s: %s\n", progname, msg ? msg : "(error)");
+    fflush(stderr);
+    _exit(1);
+  }
+  if (r == LUGO_EDEADLOCK) _exit(2);  /* reported by onreport */
+  _exit(0);
+}

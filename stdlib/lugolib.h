@@ -1,0 +1,21 @@
+/*
+** lugolib.h -- the Lua-facing modules of lugo (thin bindings over vm/).
+*/
+#ifndef lugo_lugolib_h
+#define lugo_lugolib_h
+
+#include <lua.h>
+
+/* each pushes its module table (or registers globals) [-0, +1, m] */
+int lugo__open_go(lua_State *L);       /* go(), runtime */
+int lugo__open_chan(lua_State *L);     /* chan(), channel methods */
+int lugo__open_select(lua_State *L);   /* select{} */
+int lugo__open_time(lua_State *L);     /* time */
+int lugo__open_runtime(lua_State *L);  /* runtime */
+
+void lugo__open_coroutine(lua_State *L);  /* vm/coro.c */
+
+/* [-0, +1, e] push the current goroutine (raises outside lugo) */
+struct lugo_G *lugo__checkG(lua_State *L);
+
+#endif

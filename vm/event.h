@@ -1,0 +1,40 @@
+/*
+** event.h -- the one interface every synchronising event passes through,
+** so the race detector and the tracer can observe them.  With no listener
+** an event costs one predictable branch (LUGO_EVENT tests rt->evhook).
+*/
+#ifndef lugo_event_h
+#define lugo_event_h
+
+struct lugo_runtime;
+
+typedef enum lugo_event_kind {
+  LUGO_EV_GO,       /* a: new goroutine id */
+  LUGO_EV_SEND,     /* obj: channel */
+  LUGO_EV_RECV,     /* obj: channel; a: 1 if a value, 0 if closed */
+  LUGO_EV_CLOSE,    /* obj: channel */
+  LUGO_EV_SELECT,   /* a: chosen case (0-based), -1 for default */
+  LUGO_EV_BLOCK,    /* a goroutine parks; obj: reason string */
+  LUGO_EV_WAKE,     /* a: id of the goroutine readied */
+  LUGO_EV_END       /* a goroutine ends */
+} lugo_event_kind;
+
+typedef struct lugo_event {
+  lugo_event_kind kind;
+  long long goid;     /* the goroutine causing it (0 for host/sysmon) */
+  const void *obj;
+  long long a;
+} lugo_event;
+
+typedef void (*lugo_event_fn)(struct lugo_runtime *rt, const lugo_event *e,
+                              void *ud);
+
+#define LUGO_EVENT(rt, k, gid, o, arg)                                       \
+  do {                                                                       \
+    if (__builtin_expect((rt)->evhook != 0, 0)) {                            \
+      lugo_event ev_ = {(k), (gid), (o), (arg)};                             \
+      (rt)->evhook((rt), &ev_, (rt)->evud);                                  \
+    }                                                                        \
+  } while (0)
+
+#endif

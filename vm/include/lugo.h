@@ -1,0 +1,122 @@
+/*
+** lugo.h -- the embedding API of lugo: Lua 5.4 with Go's concurrency.
+**
+** This is the only public header.  A host creates a runtime, runs Lua code
+** as goroutines on it, waits for them, and closes it.  Every goroutine owns
+** its own lua_State; the runtime schedules goroutines M:N onto OS threads.
+**
+** Threads: every function here may be called from any host thread unless
+** it says otherwise.  None of them may be called from inside a goroutine's
+** Lua code except where noted.
+*/
+#ifndef lugo_h
+#define lugo_h
+
+#include <stddef.h>
+#include <lua.h>
+
+#if defined(LUGO_BUILDING)
+#define LUGO_API __attribute__((visibility("default")))
+#else
+#define LUGO_API
+#endif
+
+#define LUGO_VERSION "lugo 0.1.0"
+
+/* error codes: LUGO_ERRNO_MAP(X) expands X(name, message) */
+#define LUGO_ERRNO_MAP(X)                                                   \
+  X(OK,        "success")                                                   \
+  X(ERRRUN,    "the goroutine raised an error")                             \
+  X(ESYNTAX,   "syntax error")                                              \
+  X(ENOMEM,    "not enough memory")                                         \
+  X(EDEADLOCK, "all goroutines are asleep - deadlock!")                     \
+  X(ECLOSED,   "the runtime is shutting down")                              \
+  X(ENOENT,    "no such goroutine")                                         \
+  X(EINVAL,    "invalid argument")                                          \
+  X(EFILE,     "cannot open file")
+
+typedef enum lugo_errno {
+#define LUGO_ERRNO_ENUM(name, msg) LUGO_##name,
+  LUGO_ERRNO_MAP(LUGO_ERRNO_ENUM)
+#undef LUGO_ERRNO_ENUM
+  LUGO_NERRNO
+} lugo_errno;
+
+LUGO_API const char *lugo_strerror(int err);
+
+typedef struct lugo_runtime lugo_runtime;
+typedef long long lugo_goid;
+
+/* What the runtime reports to the host's error handler. */
+typedef enum lugo_report_kind {
+  LUGO_REPORT_PANIC,     /* an error escaped a goroutine nobody waits for */
+  LUGO_REPORT_DEADLOCK,  /* every goroutine is blocked forever */
+  LUGO_REPORT_FATAL      /* the runtime cannot go on (e.g. thread cap) */
+} lugo_report_kind;
+
+typedef struct lugo_report {
+  lugo_report_kind kind;
+  lugo_goid goid;          /* the goroutine, or 0 */
+  const char *message;     /* the error message (not NULL) */
+  const char *traceback;   /* Lua traceback of the goroutine, or NULL */
+  const char *dump;        /* dump of all goroutines (deadlock), or NULL */
+} lugo_report;
+
+typedef struct lugo_options {
+  int procs;        /* GOMAXPROCS; <= 0: LUGO_MAXPROCS or the CPU count */
+  int maxthreads;   /* cap on OS threads (Ms); <= 0: 10000 */
+  int race;         /* turn the race detector on (not available yet) */
+  /* called on every new goroutine state after lugo's libraries are open,
+  ** on the thread that will run it; open host libraries here */
+  void (*openlibs)(lua_State *L, void *ud);
+  /* called, from a runtime thread, for panics, deadlock and fatal errors;
+  ** the library itself never exits the process.  NULL: print to stderr. */
+  void (*onreport)(lugo_runtime *rt, const lugo_report *r, void *ud);
+  void *ud;
+} lugo_options;
+
+/* Fill *o with defaults. */
+LUGO_API void lugo_options_init(lugo_options *o);
+
+/* Create a runtime and start its threads.  NULL on failure. */
+LUGO_API lugo_runtime *lugo_new(const lugo_options *o);
+
+/* Stop all goroutines, join all threads, free everything.  Goroutines still
+** running are abandoned (their states closed) as when Go's main returns. */
+LUGO_API void lugo_close(lugo_runtime *rt);
+
+/* A fresh state set up as a goroutine's (standard libraries, lugo's
+** globals, the host's openlibs hook).  The host may prepare it (push a
+** function, set globals) and then hand it to lugo_spawn, or close it with
+** lua_close if it changes its mind. */
+LUGO_API lua_State *lugo_newstate(lugo_runtime *rt);
+
+/* Run the function below nargs arguments on top of L (a state from
+** lugo_newstate) as a new goroutine that owns L from now on.  The host can
+** wait for it with lugo_wait.  Returns LUGO_OK and stores its id. */
+LUGO_API int lugo_spawn(lugo_runtime *rt, lua_State *L, int nargs,
+                        lugo_goid *id);
+
+/* Block the calling host thread until goroutine id (started by lugo_spawn)
+** ends.  Returns LUGO_OK, LUGO_ERRRUN (its error message, with a traceback,
+** is copied to *msg if msg is not NULL; free it with free()), or
+** LUGO_EDEADLOCK when every goroutine is blocked forever. */
+LUGO_API int lugo_wait(lugo_runtime *rt, lugo_goid id, char **msg);
+
+/* Interrupt parked goroutines: each wakes with the Lua error msg raised at
+** its blocking call.  id 0 interrupts every parked goroutine.  Running
+** goroutines are not affected.  Returns how many were woken. */
+LUGO_API int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg);
+
+/* Text dump of every goroutine, Go style (caller frees).  Safe only while
+** the runtime is quiescent (e.g. from the deadlock report). */
+LUGO_API char *lugo_dump(lugo_runtime *rt);
+
+/* The runtime a goroutine's state belongs to, or NULL. */
+LUGO_API lugo_runtime *lugo_getruntime(lua_State *L);
+
+/* GOMAXPROCS of a runtime. */
+LUGO_API int lugo_procs(lugo_runtime *rt);
+
+
+#endif

@@ -1,0 +1,776 @@
+/*
+** marshal.c -- the copy contract (DESIGN section 2): values leave one
+** goroutine's state as bytes and enter another's.
+**
+** Encoding (a byte string, one graph per call so repeated references and
+** cycles survive):
+**   NIL FALSE TRUE | INT i64 | FLT f64 | STR len bytes
+**   TABLE narr nhash (key value)* END metatable   -- gets the next id
+**   FUNC len dump nups (UPJOIN fnid idx | value)*  -- gets the next id
+**   REF id | GLOBALS | STD name | CFUNC ptr | OBJ ptr
+** Runtime objects travel as pointers; the blob owns one reference to each
+** (objs[]), released when it is freed, so a value stuck in a channel at
+** shutdown leaks nothing.
+**
+** Errors: marshalling raises a Lua error naming the function and the path
+** to the value it cannot copy.  All memory being built is owned by a
+** userdata box on the Lua stack, so a raise (or out of memory) frees it.
+** Called by the goroutine that owns the state; blobs may be freed anywhere.
+*/
+#include "marshal.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "obj.h"
+#include "scheduler.h"
+
+enum {
+  T_NIL, T_FALSE, T_TRUE, T_INT, T_FLT, T_STR, T_TABLE, T_END, T_FUNC,
+  T_UPJOIN, T_REF, T_GLOBALS, T_STD, T_CFUNC, T_OBJ
+};
+
+#define MAXDEPTH 3000
+#define PATHMAX 48   /* frames kept for error messages */
+
+struct lugo_blob {
+  char *data;
+  size_t n;
+  lugo_obj **objs;
+  size_t nobjs;
+  int nvals;
+};
+
+/* ---------------------------------------------------------------------
+** known C functions (immutable after the runtime starts)
+** ------------------------------------------------------------------- */
+
+typedef struct lugo_known {
+  lua_CFunction *f;
+  size_t n, cap;
+} lugo_known;
+
+static int cmpfn(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t) * (const lua_CFunction *)a;
+  uintptr_t y = (uintptr_t) * (const lua_CFunction *)b;
+  return (x > y) - (x < y);
+}
+
+static void learnfn(lugo_known *k, lua_CFunction f) {
+  if (k->n == k->cap) {
+    size_t cap = k->cap ? 2 * k->cap : 256;
+    lua_CFunction *nf = (lua_CFunction *)realloc((void *)k->f, cap * sizeof(*nf));
+    if (nf == NULL) return;
+    k->f = nf;
+    k->cap = cap;
+  }
+  k->f[k->n++] = f;
+}
+
+/* learn the upvalue-free C functions in the table at the top */
+static void learntable(lugo_known *k, lua_State *L) {
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_iscfunction(L, -1)) {
+      if (lua_getupvalue(L, -1, 1) == NULL) learnfn(k, lua_tocfunction(L, -1));
+      else lua_pop(L, 1);  /* the upvalue */
+    }
+    lua_pop(L, 1);
+  }
+}
+
+void lugo__marshal_learn(lugo_runtime *rt, lua_State *L) {
+  lugo_known *k = (lugo_known *)calloc(1, sizeof(*k));
+  if (k == NULL) return;
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_istable(L, -1)) learntable(k, L);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  /* metatables' method tables (lugo.chan and friends) */
+  lua_pushnil(L);
+  while (lua_next(L, LUA_REGISTRYINDEX)) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
+      learntable(k, L);
+      if (lua_getfield(L, -1, "__index") == LUA_TTABLE) learntable(k, L);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  qsort((void *)k->f, k->n, sizeof(*k->f), cmpfn);
+  rt->known = k;
+}
+
+void lugo__marshal_free_known(lugo_runtime *rt) {
+  if (rt->known) {
+    free((void *)rt->known->f);
+    free(rt->known);
+    rt->known = NULL;
+  }
+}
+
+static int isknown(lugo_runtime *rt, lua_CFunction f) {
+  lugo_known *k = rt->known;
+  return k && bsearch(&f, (void *)k->f, k->n, sizeof(*k->f), cmpfn) != NULL;
+}
+
+/* registry: standard library table -> its name */
+static const char STDNAMES = 's';
+static const char *const stdlibs[] = {
+  "string", "table", "math", "io", "os", "coroutine", "utf8", "debug",
+  "package", "lugo", "time", "chan", NULL
+};
+
+void lugo__marshal_openstate(lua_State *L) {
+  int i;
+  lua_newtable(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  for (i = 0; stdlibs[i]; i++) {
+    if (lua_getfield(L, -1, stdlibs[i]) == LUA_TTABLE) {
+      lua_pushstring(L, stdlibs[i]);
+      lua_rawset(L, -4);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &STDNAMES);
+}
+
+/* ---------------------------------------------------------------------
+** the box: memory under construction, owned by the Lua stack
+** ------------------------------------------------------------------- */
+
+typedef struct box {
+  char *p;
+  size_t n, cap;
+  lugo_obj **objs;
+  size_t nobjs, capobjs;
+} box;
+
+static int box_gc(lua_State *L) {
+  box *b = (box *)lua_touserdata(L, 1);
+  size_t i;
+  for (i = 0; i < b->nobjs; i++) lugo__obj_release(b->objs[i]);
+  free(b->p);
+  free(b->objs);
+  memset(b, 0, sizeof(*b));
+  return 0;
+}
+
+static box *newbox(lua_State *L) {
+  box *b = (box *)lua_newuserdatauv(L, sizeof(box), 0);
+  memset(b, 0, sizeof(*b));
+  if (luaL_newmetatable(L, "lugo.marshalbox")) {
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return b;
+}
+
+/* ---------------------------------------------------------------------
+** writing
+** ------------------------------------------------------------------- */
+
+typedef struct frame {
+  int kind;  /* 'a' argument n, 'u' upvalue s, 'f' field s, 'i' index n,
+                'k' key, 'm' metatable */
+  const char *s;
+  lua_Integer n;
+} frame;
+
+typedef struct W {
+  lua_State *L;
+  lugo_runtime *rt;
+  box *b;
+  int seen;     /* stack index: object -> id */
+  int upids;    /* stack index: upvalue id -> fnid * 256 + idx */
+  int std;      /* stack index: std table -> name */
+  int nextid;
+  int depth;
+  const char *fname;
+  frame path[PATHMAX];
+} W;
+
+static void grow(W *w, size_t need) {
+  box *b = w->b;
+  if (b->n + need > b->cap) {
+    size_t cap = b->cap ? b->cap : 64;
+    char *p;
+    while (cap < b->n + need) cap *= 2;
+    p = (char *)realloc(b->p, cap);
+    if (p == NULL) luaL_error(w->L, "%s: not enough memory", w->fname);
+    b->p = p;
+    b->cap = cap;
+  }
+}
+
+static void putbytes(W *w, const void *s, size_t n) {
+  grow(w, n);
+  memcpy(w->b->p + w->b->n, s, n);
+  w->b->n += n;
+}
+
+static void putbyte(W *w, int c) {
+  grow(w, 1);
+  w->b->p[w->b->n++] = (char)c;
+}
+
+static void putsize(W *w, size_t v) {  /* varint */
+  do {
+    int c = (int)(v & 0x7f);
+    v >>= 7;
+    putbyte(w, c | (v ? 0x80 : 0));
+  } while (v);
+}
+
+static void putobj(W *w, lugo_obj *o) {
+  box *b = w->b;
+  if (b->nobjs == b->capobjs) {
+    size_t cap = b->capobjs ? 2 * b->capobjs : 4;
+    lugo_obj **no = (lugo_obj **)realloc(b->objs, cap * sizeof(*no));
+    if (no == NULL) luaL_error(w->L, "%s: not enough memory", w->fname);
+    b->objs = no;
+    b->capobjs = cap;
+  }
+  lugo__obj_grab(o);
+  b->objs[b->nobjs++] = o;
+  putbyte(w, T_OBJ);
+  putbytes(w, &o, sizeof(o));
+}
+
+static const char *typename_(lua_State *L, int idx) {
+  switch (lua_type(L, idx)) {
+    case LUA_TTHREAD: return "coroutine";
+    case LUA_TFUNCTION: return "C function";
+    default: return luaL_typename(L, idx);
+  }
+}
+
+static int cantcopy(W *w, int idx) {
+  lua_State *L = w->L;
+  luaL_Buffer B;
+  int i;
+  const char *what = typename_(L, idx);
+  luaL_buffinit(L, &B);
+  for (i = 0; i < w->depth && i < PATHMAX; i++) {
+    frame *f = &w->path[i];
+    if (luaL_bufflen(&B) > 0 && f->kind) luaL_addchar(&B, ' ');
+    switch (f->kind) {
+      case 'a': lua_pushfstring(L, "argument %I", (LUAI_UACINT)f->n); luaL_addvalue(&B); break;
+      case 'u': lua_pushfstring(L, "upvalue '%s'", f->s); luaL_addvalue(&B); break;
+      case 'f': lua_pushfstring(L, "field '%s'", f->s); luaL_addvalue(&B); break;
+      case 'i': lua_pushfstring(L, "index %I", (LUAI_UACINT)f->n); luaL_addvalue(&B); break;
+      case 'k': luaL_addstring(&B, "key"); break;
+      case 'm': luaL_addstring(&B, "metatable"); break;
+      default: break;
+    }
+  }
+  luaL_pushresult(&B);
+  if (lua_rawlen(L, -1) > 0)
+    return luaL_error(L, "%s: cannot copy %s to another goroutine (at %s)",
+                      w->fname, what, lua_tostring(L, -1));
+  return luaL_error(L, "%s: cannot copy %s to another goroutine", w->fname, what);
+}
+
+static void encode(W *w, int idx);
+
+static void push_frame(W *w, int kind, const char *s, lua_Integer n) {
+  if (w->depth < PATHMAX) {
+    frame *f = &w->path[w->depth];
+    f->kind = kind;
+    f->s = s;
+    f->n = n;
+  }
+  w->depth++;
+}
+
+/* returns 1 if the object at idx was seen (and wrote a REF) */
+static int seen(W *w, int idx) {
+  lua_State *L = w->L;
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, w->seen) == LUA_TNUMBER) {
+    putbyte(w, T_REF);
+    putsize(w, (size_t)lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    return 1;
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  lua_pushinteger(L, w->nextid++);
+  lua_rawset(L, w->seen);
+  return 0;
+}
+
+static void encode_table(W *w, int idx) {
+  lua_State *L = w->L;
+  size_t narr = lua_rawlen(L, idx), nhash = 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  if (lua_rawequal(L, -1, idx)) {
+    lua_pop(L, 1);
+    putbyte(w, T_GLOBALS);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, w->std) == LUA_TSTRING) {
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    putbyte(w, T_STD);
+    putsize(w, len);
+    putbytes(w, s, len);
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  if (seen(w, idx)) return;
+  putbyte(w, T_TABLE);
+  putsize(w, narr);
+  putsize(w, nhash);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int k = lua_gettop(L) - 1;
+    encode(w, k);
+    if (lua_type(L, k) == LUA_TSTRING)
+      push_frame(w, 'f', lua_tostring(L, k), 0);
+    else if (lua_isinteger(L, k))
+      push_frame(w, 'i', NULL, lua_tointeger(L, k));
+    else
+      push_frame(w, 'k', NULL, 0);
+    encode(w, k + 1);
+    w->depth--;
+    lua_pop(L, 1);
+  }
+  putbyte(w, T_END);
+  if (lua_getmetatable(L, idx)) {
+    push_frame(w, 'm', NULL, 0);
+    encode(w, lua_gettop(L));
+    w->depth--;
+    lua_pop(L, 1);
+  } else {
+    putbyte(w, T_NIL);
+  }
+}
+
+static int writer(lua_State *L, const void *p, size_t sz, void *ud) {
+  W *w = (W *)ud;
+  box *b = w->b;
+  (void)L;
+  if (b->n + sz > b->cap) {
+    size_t cap = b->cap ? b->cap : 64;
+    char *np;
+    while (cap < b->n + sz) cap *= 2;
+    np = (char *)realloc(b->p, cap);
+    if (np == NULL) return 1;
+    b->p = np;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, p, sz);
+  b->n += sz;
+  return 0;
+}
+
+static void encode_function(W *w, int idx) {
+  lua_State *L = w->L;
+  int fnid, i;
+  size_t lenpos, start;
+  if (lua_iscfunction(L, idx)) {
+    lua_CFunction f = lua_tocfunction(L, idx);
+    if (lua_getupvalue(L, idx, 1) != NULL) {
+      lua_pop(L, 1);
+      cantcopy(w, idx);
+    }
+    if (!isknown(w->rt, f)) cantcopy(w, idx);
+    putbyte(w, T_CFUNC);
+    putbytes(w, &f, sizeof(f));
+    return;
+  }
+  fnid = w->nextid;
+  if (seen(w, idx)) return;
+  putbyte(w, T_FUNC);
+  lenpos = w->b->n;
+  putbytes(w, "\0\0\0\0\0\0\0\0", 8);
+  start = w->b->n;
+  lua_pushvalue(L, idx);
+  if (lua_dump(L, writer, w, 0) != 0)
+    luaL_error(L, "%s: not enough memory", w->fname);
+  lua_pop(L, 1);
+  {
+    uint64_t len = (uint64_t)(w->b->n - start);
+    memcpy(w->b->p + lenpos, &len, 8);
+  }
+  for (i = 1; lua_getupvalue(L, idx, i) != NULL; i++) lua_pop(L, 1);
+  putsize(w, (size_t)(i - 1));
+  for (i = 1;; i++) {
+    const char *name = lua_getupvalue(L, idx, i);
+    void *uid;
+    if (name == NULL) break;
+    uid = lua_upvalueid(L, idx, i);
+    lua_pushlightuserdata(L, uid);
+    if (lua_rawget(L, w->upids) == LUA_TNUMBER) {
+      lua_Integer code = lua_tointeger(L, -1);
+      putbyte(w, T_UPJOIN);
+      putsize(w, (size_t)(code >> 8));
+      putsize(w, (size_t)(code & 0xff));
+      lua_pop(L, 2);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushlightuserdata(L, uid);
+    lua_pushinteger(L, (lua_Integer)fnid * 256 + i);
+    lua_rawset(L, w->upids);
+    push_frame(w, 'u', *name ? name : "?", 0);
+    encode(w, lua_gettop(L));
+    w->depth--;
+    lua_pop(L, 1);
+  }
+}
+
+static void encode(W *w, int idx) {
+  lua_State *L = w->L;
+  if (w->depth >= MAXDEPTH)
+    luaL_error(L, "%s: value too deep to copy to another goroutine", w->fname);
+  luaL_checkstack(L, 8, "value too deep to copy");
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: putbyte(w, T_NIL); break;
+    case LUA_TBOOLEAN: putbyte(w, lua_toboolean(L, idx) ? T_TRUE : T_FALSE); break;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) {
+        lua_Integer i = lua_tointeger(L, idx);
+        putbyte(w, T_INT);
+        putbytes(w, &i, sizeof(i));
+      } else {
+        lua_Number n = lua_tonumber(L, idx);
+        putbyte(w, T_FLT);
+        putbytes(w, &n, sizeof(n));
+      }
+      break;
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, idx, &len);
+      putbyte(w, T_STR);
+      putsize(w, len);
+      putbytes(w, s, len);
+      break;
+    }
+    case LUA_TTABLE: encode_table(w, idx); break;
+    case LUA_TFUNCTION: encode_function(w, idx); break;
+    case LUA_TUSERDATA: {
+      lugo_obj *o = lugo__obj_test(L, idx, NULL);
+      if (o == NULL) cantcopy(w, idx);
+      putobj(w, o);
+      break;
+    }
+    default: cantcopy(w, idx);
+  }
+}
+
+lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname) {
+  W *w;
+  lugo_blob *blob;
+  int i, top;
+  box *b;
+  first = lua_absindex(L, first);
+  luaL_checkstack(L, 10, NULL);
+  top = lua_gettop(L);
+  w = (W *)lua_newuserdatauv(L, sizeof(W), 0);  /* freed by the GC */
+  b = newbox(L);
+  w->L = L;
+  w->rt = lugo__G(L) ? lugo__G(L)->rt : NULL;
+  w->b = b;
+  w->fname = fname;
+  w->depth = 0;
+  w->nextid = 1;
+  lua_newtable(L);
+  w->seen = lua_gettop(L);
+  lua_newtable(L);
+  w->upids = lua_gettop(L);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STDNAMES) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  w->std = lua_gettop(L);
+  for (i = 0; i < n; i++) {
+    push_frame(w, i > 0 ? 'a' : 0, NULL, i + 1);  /* go's function: no label */
+    encode(w, first + i);
+    w->depth--;
+  }
+  blob = (lugo_blob *)malloc(sizeof(*blob));
+  if (blob == NULL) luaL_error(L, "%s: not enough memory", fname);
+  blob->data = b->p;
+  blob->n = b->n;
+  blob->objs = b->objs;
+  blob->nobjs = b->nobjs;
+  blob->nvals = n;
+  memset(b, 0, sizeof(*b));  /* the blob owns it all now */
+  lua_settop(L, top);
+  return blob;
+}
+
+void lugo__blob_free(lugo_blob *b) {
+  size_t i;
+  if (b == NULL) return;
+  for (i = 0; i < b->nobjs; i++) lugo__obj_release(b->objs[i]);
+  free(b->objs);
+  free(b->data);
+  free(b);
+}
+
+/* ---------------------------------------------------------------------
+** reading
+** ------------------------------------------------------------------- */
+
+typedef struct R {
+  lua_State *L;
+  const char *p, *end;
+  int ids;
+  int nextid;
+  int depth;
+} R;
+
+static int getbyte(R *r) {
+  if (r->p >= r->end) luaL_error(r->L, "lugo: corrupt value");
+  return (unsigned char)*r->p++;
+}
+
+static size_t getsize(R *r) {
+  size_t v = 0;
+  int shift = 0, c;
+  do {
+    c = getbyte(r);
+    v |= (size_t)(c & 0x7f) << shift;
+    shift += 7;
+  } while (c & 0x80);
+  return v;
+}
+
+static void getbytes(R *r, void *dst, size_t n) {
+  if ((size_t)(r->end - r->p) < n) luaL_error(r->L, "lugo: corrupt value");
+  memcpy(dst, r->p, n);
+  r->p += n;
+}
+
+static void decode(R *r);
+
+typedef struct rd { const char *p; size_t n; } rd;
+
+static const char *reader(lua_State *L, void *ud, size_t *sz) {
+  rd *d = (rd *)ud;
+  (void)L;
+  *sz = d->n;
+  d->n = 0;
+  return *sz ? d->p : NULL;
+}
+
+static void decode_value(R *r, int t) {
+  lua_State *L = r->L;
+  switch (t) {
+    case T_NIL: lua_pushnil(L); break;
+    case T_FALSE: lua_pushboolean(L, 0); break;
+    case T_TRUE: lua_pushboolean(L, 1); break;
+    case T_INT: { lua_Integer i; getbytes(r, &i, sizeof(i)); lua_pushinteger(L, i); break; }
+    case T_FLT: { lua_Number n; getbytes(r, &n, sizeof(n)); lua_pushnumber(L, n); break; }
+    case T_STR: {
+      size_t len = getsize(r);
+      if ((size_t)(r->end - r->p) < len) luaL_error(L, "lugo: corrupt value");
+      lua_pushlstring(L, r->p, len);
+      r->p += len;
+      break;
+    }
+    case T_REF: lua_rawgeti(L, r->ids, (lua_Integer)getsize(r)); break;
+    case T_GLOBALS: lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS); break;
+    case T_STD: {
+      size_t len = getsize(r);
+      lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+      lua_pushlstring(L, r->p, len);
+      r->p += len;
+      lua_rawget(L, -2);
+      lua_remove(L, -2);
+      break;
+    }
+    case T_CFUNC: {
+      lua_CFunction f;
+      getbytes(r, &f, sizeof(f));
+      lua_pushcfunction(L, f);
+      break;
+    }
+    case T_OBJ: {
+      lugo_obj *o;
+      getbytes(r, &o, sizeof(o));
+      lugo__obj_push(L, o);
+      break;
+    }
+    case T_TABLE: {
+      size_t narr = getsize(r), nhash = getsize(r);
+      int t_;
+      lua_createtable(L, narr > 1 << 24 ? 0 : (int)narr, nhash > 1 << 24 ? 0 : (int)nhash);
+      t_ = lua_gettop(L);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, r->ids, r->nextid++);
+      while (r->p < r->end && (unsigned char)*r->p != T_END) {
+        decode(r);
+        decode(r);
+        lua_rawset(L, t_);
+      }
+      getbyte(r);  /* T_END */
+      decode(r);
+      if (lua_istable(L, -1)) lua_setmetatable(L, t_);
+      else lua_pop(L, 1);
+      break;
+    }
+    case T_FUNC: {
+      uint64_t len;
+      rd d;
+      int f, nups, i, id = r->nextid++;
+      getbytes(r, &len, 8);
+      if ((uint64_t)(r->end - r->p) < len) luaL_error(L, "lugo: corrupt value");
+      d.p = r->p;
+      d.n = (size_t)len;
+      r->p += len;
+      if (lua_load(L, reader, &d, "=(goroutine)", "b") != LUA_OK) lua_error(L);
+      f = lua_gettop(L);
+      lua_pushvalue(L, f);
+      lua_rawseti(L, r->ids, id);
+      nups = (int)getsize(r);
+      for (i = 1; i <= nups; i++) {
+        if (r->p < r->end && (unsigned char)*r->p == T_UPJOIN) {
+          int fn, n;
+          r->p++;
+          fn = (int)getsize(r);
+          n = (int)getsize(r);
+          lua_rawgeti(L, r->ids, fn);
+          lua_upvaluejoin(L, f, i, -1, n);
+          lua_pop(L, 1);
+        } else {
+          decode(r);
+          if (lua_setupvalue(L, f, i) == NULL) lua_pop(L, 1);
+        }
+      }
+      break;
+    }
+    default: luaL_error(L, "lugo: corrupt value");
+  }
+}
+
+static void decode(R *r) {
+  if (++r->depth > MAXDEPTH + 10) luaL_error(r->L, "value too deep");
+  luaL_checkstack(r->L, 8, "value too deep");
+  decode_value(r, getbyte(r));
+  r->depth--;
+}
+
+/* [-0, +n, e] decode blob held by the box at index bi */
+static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
+  R r;
+  int i;
+  r.L = L;
+  r.p = b->data;
+  r.end = b->data + b->n;
+  r.nextid = 1;
+  r.depth = 0;
+  lua_newtable(L);
+  r.ids = lua_gettop(L);
+  for (i = 0; i < b->nvals; i++) decode(&r);
+  lua_remove(L, r.ids);
+  return b->nvals;
+}
+
+static int blobbox_gc(lua_State *L) {
+  lugo_blob **bb = (lugo_blob **)lua_touserdata(L, 1);
+  if (*bb) lugo__blob_free(*bb);
+  *bb = NULL;
+  return 0;
+}
+
+int lugo__unmarshal(lua_State *L, lugo_blob *b) {
+  lugo_blob **bb;
+  int n, bi;
+  luaL_checkstack(L, b->nvals + 10, "too many values");
+  bb = (lugo_blob **)lua_newuserdatauv(L, sizeof(*bb), 0);
+  *bb = b;
+  if (luaL_newmetatable(L, "lugo.blobbox")) {
+    lua_pushcfunction(L, blobbox_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  bi = lua_gettop(L);
+  n = unmarshal_boxed(L, b);
+  *bb = NULL;
+  lugo__blob_free(b);
+  lua_remove(L, bi);
+  return n;
+}
+
+/* ---------------------------------------------------------------------
+** single values
+** ------------------------------------------------------------------- */
+
+void lugo__value_from(lua_State *L, int idx, lugo_value *v, const char *fname) {
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: v->t = LUGO_VNIL; return;
+    case LUA_TBOOLEAN: v->t = lua_toboolean(L, idx) ? LUGO_VTRUE : LUGO_VFALSE; return;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) { v->t = LUGO_VINT; v->u.i = lua_tointeger(L, idx); }
+      else { v->t = LUGO_VFLT; v->u.n = lua_tonumber(L, idx); }
+      return;
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, idx, &len);
+      if (len <= LUGO_SSTR_MAX) {
+        v->t = LUGO_VSSTR;
+        v->slen = (unsigned char)len;
+        memcpy(v->u.ss, s, len);
+      } else {
+        char *p = (char *)malloc(len ? len : 1);
+        if (p == NULL) luaL_error(L, "%s: not enough memory", fname);
+        memcpy(p, s, len);
+        v->t = LUGO_VSTR;
+        v->u.s.p = p;
+        v->u.s.len = len;
+      }
+      return;
+    }
+    default:
+      v->u.b = lugo__marshal(L, idx, 1, fname);
+      v->t = LUGO_VBLOB;
+      return;
+  }
+}
+
+void lugo__value_push(lua_State *L, lugo_value *v) {
+  switch (v->t) {
+    case LUGO_VNIL: lua_pushnil(L); break;
+    case LUGO_VFALSE: lua_pushboolean(L, 0); break;
+    case LUGO_VTRUE: lua_pushboolean(L, 1); break;
+    case LUGO_VINT: lua_pushinteger(L, v->u.i); break;
+    case LUGO_VFLT: lua_pushnumber(L, v->u.n); break;
+    case LUGO_VSSTR: lua_pushlstring(L, v->u.ss, v->slen); break;
+    case LUGO_VSTR: {
+      /* box first: a failed push must not leak */
+      lugo_value tmp = *v;
+      v->t = LUGO_VNIL;
+      lua_pushlstring(L, tmp.u.s.p, tmp.u.s.len);
+      free(tmp.u.s.p);
+      return;
+    }
+    case LUGO_VBLOB: {
+      lugo_blob *b = v->u.b;
+      v->t = LUGO_VNIL;
+      lugo__unmarshal(L, b);
+      return;
+    }
+  }
+  v->t = LUGO_VNIL;
+}
+
+void lugo__value_free(lugo_value *v) {
+  if (v->t == LUGO_VSTR) free(v->u.s.p);
+  else if (v->t == LUGO_VBLOB) lugo__blob_free(v->u.b);
+  v->t = LUGO_VNIL;
+}

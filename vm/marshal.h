@@ -1,0 +1,70 @@
+/*
+** marshal.h -- the copy contract: moving Lua values between goroutines.
+**
+** A value leaves its goroutine's state as a lugo_value (scalars inline,
+** strings malloc'd, anything with references as a blob: one graph, so
+** identity and cycles inside it are kept) and enters another state with
+** lugo__value_push.  Neither side ever touches the other's lua_State.
+*/
+#ifndef lugo_marshal_h
+#define lugo_marshal_h
+
+#include <lua.h>
+#include <stddef.h>
+
+typedef struct lugo_blob lugo_blob;  /* defined in marshal.c */
+struct lugo_runtime;                  /* defined in scheduler.h */
+
+enum {
+  LUGO_VNIL = 0, LUGO_VFALSE, LUGO_VTRUE, LUGO_VINT, LUGO_VFLT,
+  LUGO_VSSTR,  /* short string inline */
+  LUGO_VSTR,   /* malloc'd string */
+  LUGO_VBLOB   /* graph */
+};
+
+#define LUGO_SSTR_MAX 22
+
+typedef struct lugo_value {
+  unsigned char t;
+  unsigned char slen;  /* LUGO_VSSTR length */
+  union {
+    lua_Integer i;
+    lua_Number n;
+    char ss[LUGO_SSTR_MAX];
+    struct { char *p; size_t len; } s;
+    lugo_blob *b;
+  } u;
+} lugo_value;
+
+/* [-0, +0, e] Copy the value at idx into *v (which the caller then owns and
+** must pass to lugo__value_push or lugo__value_free).  Raises
+** "<fname>: cannot copy <type> to another goroutine (at <path>)" for
+** uncopyable values. */
+void lugo__value_from(lua_State *L, int idx, lugo_value *v, const char *fname);
+
+/* [-0, +1, e] Push v into L, consuming it. */
+void lugo__value_push(lua_State *L, lugo_value *v);
+
+/* Any thread.  Free what v owns; v becomes nil. */
+void lugo__value_free(lugo_value *v);
+
+/* [-0, +0, e] Copy n values starting at first as one graph. */
+lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname);
+
+/* [-0, +n, e] Push the values of b (consuming it); returns n. */
+int lugo__unmarshal(lua_State *L, lugo_blob *b);
+
+/* Any thread. */
+void lugo__blob_free(lugo_blob *b);
+
+/* [-0, +0, m] Record the standard library's tables and C functions of L
+** (a fully opened state) so they cross as the receiver's own. */
+void lugo__marshal_learn(struct lugo_runtime *rt, lua_State *L);
+
+/* [-0, +0, m] Prepare a state to receive and send values (registry tables
+** naming its standard library tables). */
+void lugo__marshal_openstate(lua_State *L);
+
+void lugo__marshal_free_known(struct lugo_runtime *rt);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+** obj.c -- reference counting and per-state interning of runtime objects.
+** Reference counts are atomics touched by any thread; interning tables live
+** in one lua_State and are touched by its goroutine only.
+*/
+#include "obj.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+
+static const char INTERN_KEY = 'i';  /* registry key (address) */
+static const char TYPE_FIELD[] = "__lugotype";
+
+void lugo__obj_init(lugo_obj *o, const lugo_objtype *t) {
+  lugo_store_relaxed(&o->refs, 1);
+  o->type = t;
+}
+
+void lugo__obj_grab(lugo_obj *o) {
+  /* relaxed: the grabber already holds a reference, nothing to order */
+  atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
+}
+
+void lugo__obj_release(lugo_obj *o) {
+  /* acq_rel: all uses by other holders happen before the free */
+  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1)
+    o->type->free(o);
+}
+
+static int obj_gc(lua_State *L) {
+  lugo_obj **box = (lugo_obj **)lua_touserdata(L, 1);
+  if (box && *box) {
+    lugo__obj_release(*box);
+    *box = NULL;
+  }
+  return 0;
+}
+
+/* push the weak intern table */
+static void pushintern(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &INTERN_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &INTERN_KEY);
+  }
+}
+
+void lugo__obj_push(lua_State *L, lugo_obj *o) {
+  lugo_obj **box;
+  pushintern(L);
+  if (lua_rawgetp(L, -1, o) == LUA_TUSERDATA) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  box = (lugo_obj **)lua_newuserdatauv(L, sizeof(*box), 0);
+  *box = NULL;
+  luaL_setmetatable(L, o->type->tname);
+  lugo__obj_grab(o);
+  *box = o;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, -3, o);
+  lua_remove(L, -2);
+}
+
+lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
+  lugo_obj **box = (lugo_obj **)lua_touserdata(L, idx);
+  const lugo_objtype *bt;
+  if (box == NULL || !lua_getmetatable(L, idx)) return NULL;
+  lua_getfield(L, -1, TYPE_FIELD);
+  bt = (const lugo_objtype *)lua_touserdata(L, -1);
+  lua_pop(L, 2);
+  if (bt == NULL || (t != NULL && bt != t)) return NULL;
+  return *box;
+}
+
+lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t) {
+  lugo_obj *o = lugo__obj_test(L, idx, t);
+  if (o == NULL) luaL_typeerror(L, idx, t->tname);
+  return o;
+}
+
+void lugo__obj_newmetatable(lua_State *L, const lugo_objtype *t) {
+  if (!luaL_newmetatable(L, t->tname)) return;  /* already there */
+  lua_pushcfunction(L, obj_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushlightuserdata(L, (void *)t);
+  lua_setfield(L, -2, TYPE_FIELD);
+}

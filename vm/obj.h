@@ -1,0 +1,48 @@
+/*
+** obj.h -- runtime objects shared by reference between goroutines
+** (channels, timers, and later sync primitives and shared tables).
+**
+** An object is reference-counted: every userdata that holds it, every
+** marshalled value that carries it and every runtime structure that
+** points at it owns one reference.  In a given lua_State an object is
+** always the same userdata (interned in a weak registry table), so `==`
+** and table keys work across transfers.
+*/
+#ifndef lugo_obj_h
+#define lugo_obj_h
+
+#include <lua.h>
+#include "atomic.h"
+
+typedef struct lugo_obj lugo_obj;
+
+typedef struct lugo_objtype {
+  const char *tname;            /* metatable name in the registry */
+  void (*free)(lugo_obj *o);    /* called when the last reference goes */
+} lugo_objtype;
+
+struct lugo_obj {
+  lugo_aint refs;               /* atomic */
+  const lugo_objtype *type;     /* immutable */
+};
+
+void lugo__obj_init(lugo_obj *o, const lugo_objtype *t);  /* refs = 1 */
+void lugo__obj_grab(lugo_obj *o);                         /* Any thread. */
+void lugo__obj_release(lugo_obj *o);                      /* Any thread. */
+
+/* [-0, +1, m] Push the interned userdata of o (grabbing a reference for it
+** if it is new in this state).  The type's metatable must be registered. */
+void lugo__obj_push(lua_State *L, lugo_obj *o);
+
+/* [-0, +0, -] The object held by the userdata at idx if it is a lugo object
+** (of any type when t is NULL), else NULL. */
+lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t);
+
+/* [-0, +0, v] As lugo__obj_test, raising a type error naming t->tname. */
+lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t);
+
+/* [-0, +0, m] Create the metatable for t (leaves it on the stack):
+** __gc releases, __name is set, __lugotype marks it. */
+void lugo__obj_newmetatable(lua_State *L, const lugo_objtype *t);
+
+#endif

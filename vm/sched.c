@@ -1,0 +1,823 @@
+/*
+** sched.c -- the scheduler: goroutines (G) on processors (P) run by OS
+** threads (M), after Go's proc.go.
+**
+** Design.  A G owns a whole lua_State (Lua is not thread-safe, so isolation
+** is what makes parallel Lua safe) and runs as a coroutine of it (a state's
+** main thread can never yield).  An M resumes the G's root coroutine; the G
+** gives the M back by yielding: to park (a channel op that must wait, a
+** sleep), on preemption (sysmon, see sysmon.c) or in Gosched.  GOMAXPROCS
+** Ps bound how many Ms run Lua at once; each P has a lock-free local run
+** queue with a runnext slot (runq.c); one global queue, under rt->lock,
+** takes Gs readied from outside an M (timers, the host) and overflow, and
+** is polled every 61 ticks for fairness.  An M without work steals half of
+** another P's queue, spins briefly, then gives its P back and parks.
+**
+** Spinning (Go's protocol, relied upon for no lost wake-ups): nmspinning
+** counts Ms looking for work.  Whoever makes work available calls wakep(),
+** which starts an M only if there is an idle P and no M is spinning.  A
+** spinning M that gives up first puts its P on the idle list, then drops
+** nmspinning, then re-checks every run queue: with seq_cst atomics either
+** it sees the new work or the producer sees nmspinning == 0 and wakes an M.
+**
+** Parking (a G waiting for exactly one wake-up, sema.go's rule):
+**   RUNNING -> PARKING   the G, before publishing itself as a waiter
+**   PARKING -> WOKEN     a waker that came before the G left its M: the
+**                        M, after the yield, requeues the G at once
+**   PARKING -> PARKED    the M, after the yield
+**   PARKED  -> RUNNABLE  the waker, which then queues the G
+** Only the waker that wins the CAS on g->parkwin may ready a parked G, so
+** a park ends exactly once (channel ops, timers and interrupts race for it).
+** A G whose Lua code cannot yield (inside a table.sort comparator, a gsub
+** callback, a C boundary) blocks its M on g->sema instead ("blockm") and
+** hands its P to another M first, so other goroutines keep running.
+**
+** Rejected alternatives: one lua_State with lua_lock (serialises every
+** instruction: no parallelism); a thread per goroutine (luaproc/Lanes
+** style, ~50 us a wake-up here); copying goroutines between Ps' states
+** (nothing to gain: a state is never shared).
+**
+** Lock order: rt->glock and rt->lock are never held together, and no
+** runtime lock is held across a call into Lua (see lockrank.h).
+*/
+#include "scheduler.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "timer.h"
+
+static __thread lugo_M *tls_m __attribute__((tls_model("initial-exec")));
+static __thread uint64_t tls_rng;
+
+lugo_M *lugo__getm(void) { return tls_m; }
+
+uint32_t lugo__fastrand(void) {
+  uint64_t x = tls_rng;
+  if (x == 0) x = (uint64_t)(uintptr_t)&tls_rng ^ (uint64_t)lugo__nanotime() ^ 0x9e3779b97f4a7c15ULL;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  tls_rng = x;
+  return (uint32_t)(x >> 16);
+}
+
+static void throw_(const char *msg) {
+  fprintf(stderr, "fatal error: %s\n", msg);
+  abort();
+}
+
+/* ---------------------------------------------------------------------
+** global run queue, idle Ps and Ms (caller holds rt->lock)
+** ------------------------------------------------------------------- */
+
+static void globput(lugo_runtime *rt, lugo_G *g) {
+  g->schedlink = NULL;
+  if (rt->gqtail) rt->gqtail->schedlink = g; else rt->gqhead = g;
+  rt->gqtail = g;
+  lugo_xadd(&rt->gqsize, 1);
+}
+
+static lugo_G *globpop(lugo_runtime *rt) {
+  lugo_G *g = rt->gqhead;
+  if (g == NULL) return NULL;
+  rt->gqhead = g->schedlink;
+  if (rt->gqhead == NULL) rt->gqtail = NULL;
+  g->schedlink = NULL;
+  lugo_xadd(&rt->gqsize, -1);
+  return g;
+}
+
+/* Take a batch from the global queue: one to run, more into p's queue. */
+static lugo_G *globget(lugo_runtime *rt, lugo_P *p, int max) {
+  int n = lugo_load(&rt->gqsize), i;
+  lugo_G *g;
+  if (n == 0) return NULL;
+  n = n / rt->nprocs + 1;
+  if (max > 0 && n > max) n = max;
+  if (n > LUGO_RUNQ_SIZE / 2) n = LUGO_RUNQ_SIZE / 2;
+  g = globpop(rt);
+  for (i = 1; i < n; i++) {
+    lugo_G *x = globpop(rt), *batch[LUGO_RUNQ_SIZE / 2 + 1];
+    if (x == NULL) break;
+    if (lugo__runq_put(&p->q, x, 0, batch) != 0) throw_("runq overflow in globget");
+  }
+  return g;
+}
+
+static void pidleput(lugo_runtime *rt, lugo_P *p) {
+  p->m = NULL;
+  p->link = rt->pidle;
+  rt->pidle = p;
+  lugo_xadd(&rt->npidle, 1);
+}
+
+static lugo_P *pidleget(lugo_runtime *rt) {
+  lugo_P *p = rt->pidle;
+  if (p) {
+    rt->pidle = p->link;
+    p->link = NULL;
+    lugo_xadd(&rt->npidle, -1);
+  }
+  return p;
+}
+
+/* ---------------------------------------------------------------------
+** Ms
+** ------------------------------------------------------------------- */
+
+static void *mstart(void *arg);
+
+/* Caller holds rt->lock.  Create an M that will run p. */
+static lugo_M *newm(lugo_runtime *rt, lugo_P *p, int spinning) {
+  lugo_M *m = (lugo_M *)calloc(1, sizeof(*m));
+  pthread_attr_t a;
+  if (m == NULL) return NULL;
+  m->rt = rt;
+  m->id = rt->nm++;
+  m->nextp = p;
+  m->spinning = spinning;
+  lugo__sema_init(&m->park);
+  m->alllink = rt->allm;
+  rt->allm = m;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 1024 * 1024);
+  if (pthread_create(&m->thread, &a, mstart, m) != 0) throw_("cannot create thread");
+  pthread_attr_destroy(&a);
+  return m;
+}
+
+/* Start an M to run p (or an idle P if p is NULL).  Any thread. */
+static void startm(lugo_runtime *rt, lugo_P *p, int spinning) {
+  lugo_M *m;
+  pthread_mutex_lock(&rt->lock);
+  if (p == NULL) {
+    p = pidleget(rt);
+    if (p == NULL) {
+      pthread_mutex_unlock(&rt->lock);
+      if (spinning) lugo_xadd(&rt->nmspinning, -1);
+      return;
+    }
+  }
+  m = rt->midle;
+  if (m != NULL) {
+    rt->midle = m->link;
+    rt->nmidle--;
+    m->nextp = p;
+    m->spinning = spinning;
+    pthread_mutex_unlock(&rt->lock);
+    lugo__sema_post(&m->park);
+    return;
+  }
+  if (rt->nm >= rt->opt.maxthreads) {
+    pthread_mutex_unlock(&rt->lock);
+    lugo__report(rt, LUGO_REPORT_FATAL, 0,
+                 "too many threads blocked in non-yieldable code", NULL, NULL);
+    return;
+  }
+  newm(rt, p, spinning);
+  pthread_mutex_unlock(&rt->lock);
+}
+
+/* Any thread.  Start a spinning M if there is an idle P and none spins. */
+static void wakep(lugo_runtime *rt) {
+  if (lugo_load(&rt->npidle) == 0) return;
+  if (lugo_load(&rt->nmspinning) != 0 || !lugo_cas(&rt->nmspinning, 0, 1)) return;
+  startm(rt, NULL, 1);
+}
+
+/* Owner M.  Park this M until it is handed a P; returns it. */
+static lugo_P *stopm(lugo_runtime *rt, lugo_M *m) {
+  pthread_mutex_lock(&rt->lock);
+  m->link = rt->midle;
+  rt->midle = m;
+  rt->nmidle++;
+  pthread_mutex_unlock(&rt->lock);
+  lugo__sema_wait(&m->park);
+  pthread_mutex_lock(&rt->lock);
+  {
+    lugo_P *p = m->nextp;
+    m->nextp = NULL;
+    pthread_mutex_unlock(&rt->lock);
+    return p;
+  }
+}
+
+/* Caller holds rt->lock.  Give p to an M waiting for one, if any. */
+static int handtowaiter(lugo_runtime *rt, lugo_P *p) {
+  lugo_M *m = rt->pwait;
+  if (m == NULL) return 0;
+  rt->pwait = m->link;
+  m->nextp = p;
+  lugo__sema_post(&m->park);
+  return 1;
+}
+
+/* Owner M, which is giving p up (blocking its G).  Keep p busy if there
+** is work, else make it idle. */
+static void handoffp(lugo_runtime *rt, lugo_P *p) {
+  if (!lugo__runq_empty(&p->q) || lugo_load(&rt->gqsize) > 0) {
+    startm(rt, p, 0);
+    return;
+  }
+  if (lugo_load(&rt->nmspinning) == 0 && lugo_cas(&rt->nmspinning, 0, 1)) {
+    startm(rt, p, 1);
+    return;
+  }
+  pthread_mutex_lock(&rt->lock);
+  if (!handtowaiter(rt, p)) {
+    if (lugo_load(&rt->gqsize) > 0) {
+      pthread_mutex_unlock(&rt->lock);
+      startm(rt, p, 0);
+      return;
+    }
+    pidleput(rt, p);
+  }
+  pthread_mutex_unlock(&rt->lock);
+}
+
+static void acquirep(lugo_M *m, lugo_P *p) {
+  m->p = p;
+  p->m = m;
+}
+
+/* ---------------------------------------------------------------------
+** queueing runnable Gs
+** ------------------------------------------------------------------- */
+
+/* Any thread.  Queue a runnable g: on this M's P if we are on one of rt's
+** Ms (runnext with next), else on the global queue. */
+static void runqput_any(lugo_runtime *rt, lugo_G *g, int next) {
+  lugo_M *m = tls_m;
+  if (m != NULL && m->rt == rt && m->p != NULL) {
+    lugo_G *batch[LUGO_RUNQ_SIZE / 2 + 1];
+    int n = lugo__runq_put(&m->p->q, g, next, batch), i;
+    if (n > 0) {
+      pthread_mutex_lock(&rt->lock);
+      for (i = 0; i < n; i++) globput(rt, batch[i]);
+      pthread_mutex_unlock(&rt->lock);
+    }
+    /* a G in runnext runs as soon as this one parks (communicating pairs
+    ** stay on one M); wake another M only when there is more to steal */
+    if (!next || lugo__runq_len(&m->p->q) > 1) wakep(rt);
+    return;
+  }
+  pthread_mutex_lock(&rt->lock);
+  globput(rt, g);
+  pthread_mutex_unlock(&rt->lock);
+  wakep(rt);
+}
+
+void lugo__ready(lugo_G *g) {
+  lugo_runtime *rt = g->rt;
+  lugo_M *m = tls_m;
+  LUGO_EVENT(rt, LUGO_EV_WAKE, (m && m->curg) ? m->curg->id : 0, NULL, g->id);
+  if (g->blockm) {
+    lugo_xadd(&rt->nblockm, 1);  /* an M about to want a P: not dead */
+    lugo__sema_post(&g->sema);
+    return;
+  }
+  for (;;) {
+    int s = lugo_load(&g->status);
+    if (s == G_PARKING) {
+      if (lugo_cas(&g->status, G_PARKING, G_WOKEN)) return;
+    } else if (s == G_PARKED) {
+      lugo_store(&g->status, G_RUNNABLE);
+      runqput_any(rt, g, 1);
+      return;
+    } else {
+      throw_("ready of a goroutine that is not parked");
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------
+** parking
+** ------------------------------------------------------------------- */
+
+void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason) {
+  g->blockm = !(g->chainok && lua_isyieldable(L));
+  g->wonsg = NULL;
+  g->interrupted = 0;
+  g->waitreason = reason;
+  g->nsg = 0;
+  lugo_store(&g->parkwin, 0);
+  if (!g->blockm) lugo_store(&g->status, G_PARKING);
+  LUGO_EVENT(g->rt, LUGO_EV_BLOCK, g->id, reason, 0);
+}
+
+void lugo__park_cancel(lugo_G *g) {
+  g->blockm = 0;
+  lugo_store(&g->status, G_RUNNING);
+}
+
+/* Owner M.  Block the M until g is readied (g->blockm park). */
+static void blockm_wait(lugo_G *g) {
+  lugo_runtime *rt = g->rt;
+  lugo_M *m = tls_m;
+  lugo_P *p = m->p;
+  m->p = NULL;
+  p->m = NULL;
+  handoffp(rt, p);
+  lugo__sema_wait(&g->sema);
+  /* get a P back: an idle one, or wait for one to be handed over */
+  pthread_mutex_lock(&rt->lock);
+  p = pidleget(rt);
+  if (p == NULL) {
+    m->link = rt->pwait;
+    rt->pwait = m;
+    pthread_mutex_unlock(&rt->lock);
+    lugo__sema_wait(&m->park);
+    pthread_mutex_lock(&rt->lock);
+    p = m->nextp;
+    m->nextp = NULL;
+  }
+  pthread_mutex_unlock(&rt->lock);
+  acquirep(m, p);
+  lugo_xadd(&rt->nblockm, -1);
+  g->blockm = 0;
+}
+
+int lugo__park(lua_State *L, lugo_G *g, lua_KFunction k, lua_KContext ctx) {
+  if (!g->blockm) {
+    g->yieldreason = Y_PARK;
+    return lua_yieldk(L, 0, ctx, k);
+  }
+  blockm_wait(g);
+  return k(L, LUA_YIELD, ctx);
+}
+
+int lugo__gosched(lua_State *L) {
+  lugo_G *g = lugo__G(L);
+  if (!(g->chainok && lua_isyieldable(L))) return 0;  /* cannot: no-op */
+  g->yieldreason = Y_GOSCHED;
+  return lua_yield(L, 0);
+}
+
+void lugo__check_interrupt(lua_State *L, lugo_G *g) {
+  if (g->interrupted) {
+    g->interrupted = 0;
+    lua_pushstring(L, g->intrmsg ? g->intrmsg : "interrupted");
+    free(g->intrmsg);
+    g->intrmsg = NULL;
+    lua_error(L);
+  }
+}
+
+int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
+  lugo_G *g, *wake = NULL;
+  int n = 0;
+  pthread_mutex_lock(&rt->glock);
+  for (g = rt->allg; g != NULL; g = g->allnext) {
+    int s = lugo_load(&g->status);
+    if (id != 0 && g->id != id) continue;
+    if (s != G_PARKED && s != G_PARKING && !(g->blockm && s == G_RUNNING)) continue;
+    if (g->L == NULL || g->done) continue;
+    if (!lugo_cas(&g->parkwin, 0, 1)) continue;
+    g->intrmsg = strdup(msg ? msg : "interrupted");
+    g->interrupted = 1;
+    g->wonsg = NULL;
+    g->schedlink = wake;  /* not on any run queue while parked */
+    wake = g;
+    n++;
+  }
+  pthread_mutex_unlock(&rt->glock);
+  while (wake != NULL) {
+    g = wake;
+    wake = g->schedlink;
+    g->schedlink = NULL;
+    lugo__ready(g);
+  }
+  return n;
+}
+
+/* ---------------------------------------------------------------------
+** goroutines
+** ------------------------------------------------------------------- */
+
+lugo_G *lugo__spawn(lugo_runtime *rt, lugo_blob *start, lugo_goid *id) {
+  lugo_G *g = (lugo_G *)calloc(1, sizeof(*g));
+  if (g == NULL) return NULL;
+  g->rt = rt;
+  g->start = start;
+  g->chainok = 1;
+  lugo__sema_init(&g->sema);
+  if (!lugo__sudogs(g, 1)) { free(g); return NULL; }
+  pthread_mutex_lock(&rt->glock);
+  g->id = ++rt->nextid;
+  g->allnext = rt->allg;
+  if (rt->allg) rt->allg->allprev = g;
+  rt->allg = g;
+  pthread_mutex_unlock(&rt->glock);
+  lugo_xadd(&rt->ngoroutines, 1);
+  lugo_xadd(&rt->nspawned, 1);
+  lugo_store(&g->status, G_RUNNABLE);
+  if (id) *id = g->id;
+  return g;
+}
+
+/* queue a new G (owner M, or host thread) */
+void lugo__go(lugo_runtime *rt, lugo_G *g) {
+  LUGO_EVENT(rt, LUGO_EV_GO, tls_m && tls_m->curg ? tls_m->curg->id : 0, NULL, g->id);
+  runqput_any(rt, g, 1);
+}
+
+static void g_unlink(lugo_runtime *rt, lugo_G *g) {
+  if (g->allprev) g->allprev->allnext = g->allnext; else rt->allg = g->allnext;
+  if (g->allnext) g->allnext->allprev = g->allprev;
+  g->allnext = g->allprev = NULL;
+}
+
+void lugo__g_free(lugo_G *g) {
+  if (g->start) lugo__blob_free(g->start);
+  if (g->L) lua_close(g->L);
+  free(g->sg);
+  {
+    int i;
+    for (i = 0; i < g->nvals; i++) lugo__value_free(&g->vals[i]);
+  }
+  lugo__value_free(&g->sendv);
+  lugo__value_free(&g->recvv);
+  free(g->vals);
+  free(g->errmsg);
+  free(g->intrmsg);
+  free(g->timer);
+  lugo__sema_destroy(&g->sema);
+  free(g);
+}
+
+/* Owner M.  g has returned (err NULL) or raised. */
+static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
+                    const char *tb) {
+  int host = g->host;
+  lugo_store(&g->status, G_DEAD);
+  LUGO_EVENT(rt, LUGO_EV_END, g->id, NULL, 0);
+  if (err != NULL && !host && !lugo_load(&rt->stop))
+    lugo__report(rt, LUGO_REPORT_PANIC, g->id, err, tb, NULL);
+  if (g->L) {
+    lua_close(g->L);  /* finalizers run here, as the finished goroutine */
+    g->L = NULL;
+  }
+  pthread_mutex_lock(&rt->glock);
+  if (host) {
+    if (err) {
+      size_t n = strlen(err) + (tb ? strlen(tb) + 1 : 0) + 1;
+      g->errmsg = (char *)malloc(n);
+      if (g->errmsg) snprintf(g->errmsg, n, "%s%s%s", err, tb ? "\n" : "", tb ? tb : "");
+    }
+    g->done = err ? LUGO_ERRRUN : LUGO_OK;
+    g->done = g->done == LUGO_OK ? -1 : g->done;  /* -1: finished fine */
+    pthread_cond_broadcast(&rt->gcond);
+  } else {
+    g_unlink(rt, g);
+  }
+  pthread_mutex_unlock(&rt->glock);
+  lugo_xadd(&rt->ngoroutines, -1);
+  if (!host) lugo__g_free(g);
+}
+
+/* [-0, +n, e] unmarshal the start blob in a fresh state (under pcall) */
+static int startvals(lua_State *L) {
+  lugo_G *g = lugo__G(L);
+  lugo_blob *b = g->start;
+  g->start = NULL;
+  return lugo__unmarshal(L, b);
+}
+
+/* Owner M.  Materialise g's state on first run; 0 if g ended. */
+static int startg(lugo_runtime *rt, lugo_G *g) {
+  lua_State *L = lugo__newstate(rt, 0);
+  int n;
+  if (L == NULL) {
+    gfinish(rt, g, "not enough memory for a new goroutine", NULL);
+    return 0;
+  }
+  lugo__G(L) = g;
+  g->L = L;
+  g->co = lua_newthread(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, g);  /* keep the root coroutine alive */
+  n = lua_gettop(L);
+  lua_pushcfunction(L, startvals);
+  if (lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    gfinish(rt, g, msg ? msg : "error starting goroutine", NULL);
+    return 0;
+  }
+  n = lua_gettop(L) - n;
+  lua_xmove(L, g->co, n);
+  g->nargs = n - 1;
+  return 1;
+}
+
+/* The error message of a failed goroutine (on top of co). */
+static const char *errmsg(lua_State *co) {
+  const char *msg = lua_tostring(co, -1);
+  if (msg == NULL) {
+    if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
+      return lua_tostring(co, -1);
+    msg = lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
+  }
+  return msg;
+}
+
+/* Owner M.  Run g until it yields or ends. */
+static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
+  lugo_P *p = m->p;
+  int st, nres = 0;
+  if (!inherit) p->schedtick++;
+  lugo_store_relaxed(&p->tick, p->schedtick);
+  if (!inherit) lugo_store_relaxed(&p->tickwhen, lugo__nanotime());
+  lugo_store(&g->status, G_RUNNING);
+  if (g->L == NULL && !startg(rt, g)) return;
+  m->curg = g;
+  lugo_store_relaxed(&m->curgid, g->id);
+  lugo_store(&m->preempt, 0);
+  if (!inherit) lugo_xadd(&m->tick, 1);
+  g->yieldreason = Y_NONE;
+  g->cur = g->co;
+  g->chainok = 1;
+  lugo__set_sigco(g->co);
+  lugo_xadd(&rt->nswitch, 1);
+  st = lua_resume(g->co, NULL, g->nargs, &nres);
+  lugo__set_sigco(NULL);
+  m->curg = NULL;
+  lugo_store_relaxed(&m->curgid, 0);
+  g->nargs = 0;
+  if (st == LUA_YIELD) {
+    lua_pop(g->co, nres);
+    switch (g->yieldreason) {
+      case Y_PARK:
+        if (!lugo_cas(&g->status, G_PARKING, G_PARKED)) {
+          /* woken before we got here: run it again soon */
+          lugo_store(&g->status, G_RUNNABLE);
+          runqput_any(rt, g, 1);
+        }
+        return;
+      case Y_PREEMPT:
+        lugo_xadd(&rt->npreempt, 1);
+        /* fall through */
+      case Y_GOSCHED:
+        lugo_store(&g->status, G_RUNNABLE);
+        pthread_mutex_lock(&rt->lock);
+        globput(rt, g);
+        pthread_mutex_unlock(&rt->lock);
+        return;
+      default:
+        throw_("goroutine yielded to the scheduler without a reason");
+    }
+  }
+  if (st == LUA_OK) {
+    gfinish(rt, g, NULL, NULL);
+  } else {
+    const char *msg = errmsg(g->co);
+    luaL_traceback(g->L, g->co, NULL, 0);
+    gfinish(rt, g, msg, lua_tostring(g->L, -1));
+  }
+}
+
+/* ---------------------------------------------------------------------
+** finding work
+** ------------------------------------------------------------------- */
+
+static lugo_G *steal(lugo_runtime *rt, lugo_P *p) {
+  int round, i, n = rt->nprocs;
+  for (round = 0; round < 4; round++) {
+    int start = (int)(lugo__fastrand() % (uint32_t)n);
+    for (i = 0; i < n; i++) {
+      lugo_P *v = &rt->allp[(start + i) % n];
+      lugo_G *g;
+      if (v == p) continue;
+      g = lugo__runq_steal(&p->q, &v->q, round == 3);
+      if (g != NULL) {
+        lugo_xadd(&rt->nsteal, 1);
+        return g;
+      }
+    }
+  }
+  return NULL;
+}
+
+static int anywork(lugo_runtime *rt) {
+  int i;
+  if (lugo_load(&rt->gqsize) > 0) return 1;
+  for (i = 0; i < rt->nprocs; i++)
+    if (!lugo__runq_empty(&rt->allp[i].q)) return 1;
+  return 0;
+}
+
+static void resetspinning(lugo_runtime *rt, lugo_M *m) {
+  m->spinning = 0;
+  if (lugo_xadd(&rt->nmspinning, -1) == 1) wakep(rt);
+}
+
+/* Owner M.  Find a G to run; parks the M when there is none.  Returns NULL
+** when the runtime stops. */
+static lugo_G *findrunnable(lugo_runtime *rt, lugo_M *m, int *inherit) {
+  lugo_G *g;
+  int spins;
+top:
+  *inherit = 0;
+  if (lugo_load(&rt->stop)) return NULL;
+  {
+    lugo_P *p = m->p;
+    if (p->schedtick % 61 == 0 && lugo_load(&rt->gqsize) > 0) {
+      pthread_mutex_lock(&rt->lock);
+      g = globget(rt, p, 1);
+      pthread_mutex_unlock(&rt->lock);
+      if (g) return g;
+    }
+    for (spins = 0; spins < 50; spins++) {
+      g = lugo__runq_get(&p->q, inherit);
+      if (g) return g;
+      if (lugo_load(&rt->gqsize) > 0) {
+        pthread_mutex_lock(&rt->lock);
+        g = globget(rt, p, 0);
+        pthread_mutex_unlock(&rt->lock);
+        if (g) return g;
+      }
+      if (m->spinning || 2 * lugo_load(&rt->nmspinning) <
+                             rt->nprocs - lugo_load(&rt->npidle)) {
+        if (!m->spinning) {
+          m->spinning = 1;
+          lugo_xadd(&rt->nmspinning, 1);
+        }
+        g = steal(rt, p);
+        if (g) return g;
+      }
+      if (lugo_load(&rt->stop)) return NULL;
+      /* a short spin before parking: waking a parked M costs far more */
+      { int k; for (k = 0; k < 50; k++) lugo_cpu_relax(); }
+      if (spins % 10 == 9) sched_yield();
+    }
+    /* give up the P */
+    pthread_mutex_lock(&rt->lock);
+    if (lugo_load(&rt->gqsize) > 0) {
+      g = globget(rt, p, 0);
+      pthread_mutex_unlock(&rt->lock);
+      return g;
+    }
+    m->p = NULL;
+    if (!handtowaiter(rt, p)) pidleput(rt, p);
+    pthread_mutex_unlock(&rt->lock);
+  }
+  {
+    int was = m->spinning;
+    if (was) {
+      m->spinning = 0;
+      lugo_xadd(&rt->nmspinning, -1);
+    }
+    /* re-check after dropping the spinning count (see the header) */
+    if (anywork(rt)) {
+      lugo_P *p;
+      pthread_mutex_lock(&rt->lock);
+      p = pidleget(rt);
+      pthread_mutex_unlock(&rt->lock);
+      if (p) {
+        acquirep(m, p);
+        if (was) {
+          m->spinning = 1;
+          lugo_xadd(&rt->nmspinning, 1);
+        }
+        goto top;
+      }
+    }
+  }
+  lugo__checkdead(rt);
+  {
+    lugo_P *p = stopm(rt, m);
+    if (p == NULL) return NULL;  /* stopping */
+    acquirep(m, p);
+  }
+  goto top;
+}
+
+static void *mstart(void *arg) {
+  lugo_M *m = (lugo_M *)arg;
+  lugo_runtime *rt = m->rt;
+  tls_m = m;
+  pthread_mutex_lock(&rt->lock);
+  {
+    lugo_P *p = m->nextp;
+    m->nextp = NULL;
+    pthread_mutex_unlock(&rt->lock);
+    if (p == NULL) return NULL;
+    acquirep(m, p);
+  }
+  for (;;) {
+    int inherit;
+    lugo_G *g = findrunnable(rt, m, &inherit);
+    if (g == NULL) break;
+    if (m->spinning) resetspinning(rt, m);
+    execute(rt, m, g, inherit);
+  }
+  if (m->p) {
+    pthread_mutex_lock(&rt->lock);
+    pidleput(rt, m->p);
+    m->p = NULL;
+    pthread_mutex_unlock(&rt->lock);
+  }
+  tls_m = NULL;
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------
+** deadlock detection
+** ------------------------------------------------------------------- */
+
+void lugo__checkdead(lugo_runtime *rt) {
+  int dead;
+  if (lugo_load(&rt->stop) || lugo_load(&rt->deadlocked)) return;
+  if (lugo_load(&rt->hostholds) > 0) return;
+  pthread_mutex_lock(&rt->lock);
+  dead = lugo_load(&rt->npidle) == rt->nprocs && rt->gqhead == NULL &&
+         lugo_load(&rt->nblockm) == 0 && rt->pwait == NULL &&
+         lugo_load(&rt->ngoroutines) > 0 && lugo__timers_pending(rt) == 0;
+  pthread_mutex_unlock(&rt->lock);
+  if (!dead || !lugo_cas(&rt->deadlocked, 0, 1)) return;
+  {
+    char *dump = lugo_dump(rt);
+    lugo__report(rt, LUGO_REPORT_DEADLOCK, 0,
+                 "all goroutines are asleep - deadlock!", NULL, dump);
+    free(dump);
+  }
+  pthread_mutex_lock(&rt->glock);
+  pthread_cond_broadcast(&rt->gcond);
+  pthread_mutex_unlock(&rt->glock);
+}
+
+/* ---------------------------------------------------------------------
+** setup and teardown
+** ------------------------------------------------------------------- */
+
+int lugo__sched_init(lugo_runtime *rt) {
+  int i;
+  pthread_mutex_init(&rt->lock, NULL);
+  pthread_mutex_init(&rt->glock, NULL);
+  {
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&rt->gcond, &a);
+    pthread_condattr_destroy(&a);
+  }
+  rt->allp = (lugo_P *)calloc((size_t)rt->nprocs, sizeof(lugo_P));
+  if (rt->allp == NULL) return LUGO_ENOMEM;
+  for (i = rt->nprocs - 1; i >= 0; i--) {
+    lugo_P *p = &rt->allp[i];
+    p->id = i;
+    lugo__runq_init(&p->q);
+    pidleput(rt, p);
+  }
+  return LUGO_OK;
+}
+
+/* Stop every M.  Running goroutines are preempted and dropped. */
+void lugo__sched_stop(lugo_runtime *rt) {
+  lugo_M *m;
+  lugo_store(&rt->stop, 1);
+  lugo_interrupt(rt, 0, "runtime is shutting down");
+  for (;;) {
+    int idle;
+    pthread_mutex_lock(&rt->lock);
+    for (m = rt->midle; m != NULL; m = m->link) {
+      m->nextp = NULL;
+      lugo__sema_post(&m->park);
+    }
+    rt->midle = NULL;
+    rt->nmidle = 0;
+    idle = lugo_load(&rt->npidle) == rt->nprocs;
+    pthread_mutex_unlock(&rt->lock);
+    if (idle) break;
+    lugo__sysmon_kick(rt);  /* keeps preempting running goroutines */
+    usleep(1000);
+  }
+  pthread_mutex_lock(&rt->lock);
+  for (m = rt->allm; m != NULL; m = m->alllink) lugo__sema_post(&m->park);
+  pthread_mutex_unlock(&rt->lock);
+  for (m = rt->allm; m != NULL; m = m->alllink) pthread_join(m->thread, NULL);
+}
+
+void lugo__sched_free(lugo_runtime *rt) {
+  lugo_M *m;
+  lugo_G *g;
+  while ((m = rt->allm) != NULL) {
+    rt->allm = m->alllink;
+    lugo__sema_destroy(&m->park);
+    free(m);
+  }
+  while ((g = rt->gqhead) != NULL) rt->gqhead = g->schedlink;
+  while ((g = rt->allg) != NULL) {
+    g_unlink(rt, g);
+    lugo__g_free(g);
+  }
+  free(rt->allp);
+  pthread_mutex_destroy(&rt->lock);
+  pthread_mutex_destroy(&rt->glock);
+  pthread_cond_destroy(&rt->gcond);
+}

@@ -1,0 +1,214 @@
+/*
+** sched.h -- goroutines (G), processors (P), OS threads (M), the runtime.
+** See sched.c for the design.
+*/
+#ifndef lugo_sched_h
+#define lugo_sched_h
+
+#include <lua.h>
+#include <pthread.h>
+
+#include "atomic.h"
+#include "event.h"
+#include "lugo.h"
+#include "marshal.h"
+#include "runq.h"
+#include "sema.h"
+
+typedef struct lugo_G lugo_G;
+typedef struct lugo_P lugo_P;
+typedef struct lugo_M lugo_M;
+typedef struct lugo_sudog lugo_sudog;  /* defined in chan.h */
+struct lugo_timer;                     /* defined in timer.h */
+struct lugo_timers;                    /* defined in timer.h */
+struct lugo_known;                     /* defined in marshal.c */
+
+/* G status (g->status, atomic).  See "Parking" in sched.c. */
+enum {
+  G_IDLE,      /* created, never run or dead */
+  G_RUNNABLE,  /* in a run queue */
+  G_RUNNING,   /* on an M */
+  G_PARKING,   /* published as a waiter, not yet off its M */
+  G_WOKEN,     /* readied while still PARKING: its M requeues it */
+  G_PARKED,    /* off its M, waiting for exactly one lugo__ready */
+  G_DEAD
+};
+
+/* why a G's root coroutine yielded to the scheduler (owner M only) */
+enum { Y_NONE, Y_PARK, Y_PREEMPT, Y_GOSCHED };
+
+struct lugo_G {
+  lugo_goid id;
+  lugo_runtime *rt;
+  lua_State *L;        /* the goroutine's own state; NULL until first run */
+  lua_State *co;       /* root coroutine that the scheduler resumes */
+  lua_State *cur;      /* innermost running coroutine (owner M only) */
+  int chainok;         /* every enclosing resume is yieldable (owner M) */
+  int yieldreason;     /* Y_* (owner M only) */
+  int nargs;           /* arguments waiting on co at first run */
+  lugo_blob *start;    /* the function and arguments, until first run */
+  lugo_aint status;    /* atomic: G_* */
+  lugo_aint parkwin;   /* atomic: 0 while parked; the one waker CASes 1 */
+  int blockm;          /* this park blocks the M (non-yieldable) */
+  lugo_sema sema;      /* blockm parks wait here */
+  int host;            /* spawned by the host: its waiter gets the error */
+  int interrupted;     /* woken by lugo_interrupt (written by the waker
+                          before lugo__ready) */
+  char *intrmsg;       /* ditto, malloc'd */
+  const char *waitreason;  /* "chan receive", "select", ... (owner) */
+  /* park data: owned by the G; wakers write only what they claimed by
+  ** winning parkwin, before readying it */
+  lugo_sudog *sg;          /* its waiters: 1 for a channel op, n for select */
+  int nsg, capsg;
+  lugo_sudog *wonsg;       /* the waiter that completed the park */
+  lugo_value *vals;        /* select: a value slot per case */
+  int nvals, capvals;
+  lugo_value sendv, recvv; /* single channel ops */
+  struct lugo_timer *timer;   /* sleep / select timeout */
+  lugo_G *schedlink;   /* guarded by whichever queue holds the G */
+  lugo_G *allnext, *allprev;  /* guarded by rt->glock */
+  /* result for the host waiter; guarded by rt->glock */
+  int done; char *errmsg;
+};
+
+struct lugo_P {
+  int id;
+  lugo_runq q;
+  lugo_M *m;             /* owner M, or NULL when idle (guarded by sched lock for idle) */
+  uint32_t schedtick;    /* owner M only */
+  lugo_au32 tick;        /* atomic copy of schedtick for sysmon */
+  lugo_ai64 tickwhen;    /* atomic: when the current time slice started */
+  lugo_au32 sysmontick;  /* sysmon only */
+  int64_t sysmonwhen;    /* sysmon only */
+  lugo_P *link;          /* idle list, guarded by sched lock */
+  uint64_t rng;          /* owner M only */
+};
+
+struct lugo_M {
+  int id;
+  pthread_t thread;
+  lugo_runtime *rt;
+  lugo_P *p;              /* owner M only (handed over under sched lock) */
+  lugo_P *nextp;          /* P handed to a parked M, guarded by sched lock */
+  lugo_G *curg;           /* G running on this M (owner; sysmon reads racy-tolerant via curgid) */
+  lugo_aptr sigco;        /* atomic: coroutine the signal handler may hook */
+  lugo_ai64 curgid;       /* atomic: id of curg for sysmon, 0 if none */
+  int spinning;           /* owner M; counted in rt->nmspinning */
+  lugo_sema park;         /* idle M waits here */
+  lugo_M *link;           /* idle list, guarded by sched lock */
+  lugo_M *alllink;        /* all Ms, guarded by sched lock */
+  lugo_au32 tick;         /* atomic: Gs run (sysmon watches it move) */
+  uint32_t sysmontick;    /* sysmon only */
+  int64_t sysmonwhen;     /* sysmon only */
+  lugo_aint preempt;      /* atomic: sysmon asks the running G to yield */
+  /* preemption hook bookkeeping: this M's thread only (its signal handler
+  ** included; sigco is NULL while these change) */
+  lua_State *hookco;      /* coroutine carrying our one-shot hook */
+  lua_Hook uhook; int umask, ucount;  /* the hook it had before */
+};
+
+struct lugo_runtime {
+  lugo_options opt;
+  int nprocs;
+  lugo_P *allp;
+
+  /* the scheduler lock guards: the global run queue, idle P and M lists,
+  ** Ms waiting for a P, allm */
+  pthread_mutex_t lock;
+  lugo_G *gqhead, *gqtail;  /* global run queue */
+  lugo_aint gqsize;         /* atomic mirror of its length (read unlocked) */
+  lugo_P *pidle;            /* idle Ps */
+  lugo_aint npidle;         /* atomic */
+  lugo_M *midle;            /* idle Ms */
+  int nmidle;
+  lugo_M *allm;
+  int nm;                   /* Ms created */
+  lugo_aint nmspinning;     /* atomic */
+  lugo_M *pwait;            /* Ms whose blocked G woke and want a P */
+  lugo_aint nblockm;        /* atomic: Gs blocking their M */
+  int stopping;             /* guarded by lock; also read atomically below */
+  lugo_aint stop;           /* atomic: shutting down */
+
+  /* all goroutines */
+  pthread_mutex_t glock;    /* guards the G list, ids, results, waiters */
+  pthread_cond_t gcond;     /* host waiters */
+  lugo_G *allg;
+  lugo_goid nextid;
+  lugo_aint ngoroutines;    /* atomic: live goroutines */
+  lugo_ai64 nspawned;       /* atomic */
+  lugo_aint deadlocked;     /* atomic */
+  lugo_aint hostholds;      /* atomic: host threads blocked in runtime ops */
+
+  struct lugo_timers *timers;
+  pthread_t sysmon;
+  lugo_sema sysmonwake;
+  int sysmonstarted;
+  lugo_aint sysmonquit;     /* atomic */
+
+  struct lugo_known *known;   /* standard C functions (marshal.c) */
+  lugo_event_fn evhook;       /* event listener, NULL when none */
+  void *evud;
+  lugo_ai64 npreempt, nswitch, nsteal;  /* atomic stats */
+};
+
+/* the G that owns state L (any coroutine of it) */
+#define lugo__G(L) (*(lugo_G **)lua_getextraspace(L))
+
+/* M running on this thread, or NULL */
+lugo_M *lugo__getm(void);
+
+/* Any thread.  Make g runnable; g must be PARKING or PARKED and the caller
+** must have won g->parkwin (exactly one caller per park). */
+void lugo__ready(lugo_G *g);
+
+/* Owner M of g.  Prepare a park: decides between yielding and blocking
+** the M, resets parkwin.  Call before publishing any waiter. */
+void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason);
+
+/* Owner M of g, after publishing waiters.  Park g: yields to the
+** scheduler (continuing in k) or blocks the M and calls k.  [-?, +?, e] */
+int lugo__park(lua_State *L, lugo_G *g, lua_KFunction k, lua_KContext ctx);
+
+/* Owner M: a prepared park that completed without parking after all. */
+void lugo__park_cancel(lugo_G *g);
+
+/* queue a G made by lugo__spawn */
+void lugo__go(lugo_runtime *rt, lugo_G *g);
+void lugo__g_free(lugo_G *g);
+
+/* Owner M.  Give up the P for a moment (runtime.Gosched). */
+int lugo__gosched(lua_State *L);
+
+/* Create a goroutine running the marshalled start blob. */
+lugo_G *lugo__spawn(lugo_runtime *rt, lugo_blob *start, lugo_goid *id);
+
+/* [-0, +0, e] Raise the interrupt error if g was interrupted. */
+void lugo__check_interrupt(lua_State *L, lugo_G *g);
+
+/* Report a panic/fatal to the host. */
+void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
+                  const char *msg, const char *tb, const char *dump);
+
+/* the scheduler's part of lugo_new / lugo_close */
+int lugo__sched_init(lugo_runtime *rt);
+void lugo__sched_stop(lugo_runtime *rt);
+void lugo__sched_free(lugo_runtime *rt);
+
+/* sysmon.c */
+int lugo__sysmon_start(lugo_runtime *rt);
+void lugo__sysmon_stop(lugo_runtime *rt);
+void lugo__sysmon_kick(lugo_runtime *rt);
+int lugo__signals_install(void);
+void lugo__preempt_hook(lua_State *L, lua_Debug *ar);
+
+/* checked by an M that goes idle */
+void lugo__checkdead(lugo_runtime *rt);
+
+/* gstate.c: goroutine states */
+lua_State *lugo__newstate(lugo_runtime *rt, int full);
+void lugo__set_sigco(lua_State *co);
+
+/* cheap per-thread random numbers */
+uint32_t lugo__fastrand(void);
+
+#endif

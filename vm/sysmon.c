@@ -1,0 +1,166 @@
+/*
+** sysmon.c -- the system monitor thread and preemption.
+**
+** sysmon never touches a lua_State.  Every few milliseconds it fires due
+** timers and looks for an M that has run the same goroutine for more than
+** 10 ms: it sets m->preempt and sends that M's thread LUGO_SIGPREEMPT.  The
+** handler runs on the M's own thread -- the one place Lua allows another
+** context to call lua_sethook (lua.c does it from SIGINT) -- and arms a
+** one-shot count hook on the innermost running coroutine (m->sigco, kept
+** by lugo's coroutine library).  The hook restores the hook the coroutine
+** had and yields to the scheduler if the whole chain of coroutines is
+** yieldable; if not it does nothing and sysmon asks again later.  So no
+** hook exists until a preemption is due, and code runs at stock speed.
+**
+** Not done yet: handing the P of an M stuck in a long C call to another M
+** (a goroutine blocked in a runtime operation inside non-yieldable code
+** hands its P off by itself, see blockm in sched.c).
+*/
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler.h"
+#include "timer.h"
+
+#define LUGO_SIGPREEMPT SIGURG
+#define TICK_NS   (5 * 1000000LL)
+#define SLICE_NS  (10 * 1000000LL)
+
+static struct sigaction oldsa;
+static lugo_aint installed;
+
+/* ---------------------------------------------------------------------
+** the signal handler and the hook (the M's own thread)
+** ------------------------------------------------------------------- */
+
+void lugo__set_sigco(lua_State *co) {
+  lugo_M *m = lugo__getm();
+  if (m == NULL) return;
+  lugo_store(&m->sigco, NULL);
+  atomic_signal_fence(memory_order_seq_cst);
+  if (m->hookco != NULL && m->hookco != co) {
+    /* the armed coroutine stops running here: give its hook back */
+    if (lua_gethook(m->hookco) == lugo__preempt_hook)
+      lua_sethook(m->hookco, m->uhook, m->umask, m->ucount);
+    m->hookco = NULL;
+  }
+  atomic_signal_fence(memory_order_seq_cst);
+  lugo_store(&m->sigco, co);
+}
+
+void lugo__preempt_hook(lua_State *L, lua_Debug *ar) {
+  lugo_M *m = lugo__getm();
+  lugo_G *g = lugo__G(L);
+  (void)ar;
+  if (m == NULL) {
+    lua_sethook(L, NULL, 0, 0);
+    return;
+  }
+  lugo_store(&m->sigco, NULL);
+  atomic_signal_fence(memory_order_seq_cst);
+  lua_sethook(L, m->uhook, m->umask, m->ucount);
+  m->hookco = NULL;
+  atomic_signal_fence(memory_order_seq_cst);
+  lugo_store(&m->sigco, L);
+  if (g != NULL && lugo_load(&m->preempt) && g->chainok && lua_isyieldable(L)) {
+    lugo_store(&m->preempt, 0);
+    g->yieldreason = Y_PREEMPT;
+    lua_yield(L, 0);
+  }
+}
+
+static void onsignal(int sig, siginfo_t *info, void *uc) {
+  lugo_M *m = lugo__getm();
+  int saved = errno;
+  if (m != NULL && lugo_load(&m->preempt)) {
+    lua_State *co = lugo_load(&m->sigco);
+    if (co != NULL && m->hookco == NULL && lua_gethook(co) != lugo__preempt_hook) {
+      m->uhook = lua_gethook(co);
+      m->umask = lua_gethookmask(co);
+      m->ucount = lua_gethookcount(co);
+      m->hookco = co;
+      lua_sethook(co, lugo__preempt_hook, LUA_MASKCOUNT, 1);
+    }
+    errno = saved;
+    return;
+  }
+  errno = saved;
+  /* not ours: chain whatever was installed before */
+  if (oldsa.sa_flags & SA_SIGINFO) {
+    if (oldsa.sa_sigaction) oldsa.sa_sigaction(sig, info, uc);
+  } else if (oldsa.sa_handler != SIG_DFL && oldsa.sa_handler != SIG_IGN) {
+    oldsa.sa_handler(sig);
+  }
+}
+
+int lugo__signals_install(void) {
+  struct sigaction sa;
+  if (!lugo_cas(&installed, 0, 1)) return 0;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = onsignal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  return sigaction(LUGO_SIGPREEMPT, &sa, &oldsa);
+}
+
+/* ---------------------------------------------------------------------
+** the sysmon thread
+** ------------------------------------------------------------------- */
+
+static void retake(lugo_runtime *rt, int64_t now) {
+  lugo_M *m;
+  pthread_mutex_lock(&rt->lock);
+  for (m = rt->allm; m != NULL; m = m->alllink) {
+    uint32_t t = lugo_load_relaxed(&m->tick);
+    if (lugo_load_relaxed(&m->curgid) == 0 || t != m->sysmontick) {
+      m->sysmontick = t;
+      m->sysmonwhen = now;
+      continue;
+    }
+    if (now - m->sysmonwhen > SLICE_NS) {
+      lugo_store(&m->preempt, 1);
+      pthread_kill(m->thread, LUGO_SIGPREEMPT);
+      m->sysmonwhen = now;  /* ask again after another slice */
+    }
+  }
+  pthread_mutex_unlock(&rt->lock);
+}
+
+static void *sysmon(void *arg) {
+  lugo_runtime *rt = (lugo_runtime *)arg;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, LUGO_SIGPREEMPT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  while (!lugo_load(&rt->sysmonquit)) {
+    int64_t now = lugo__nanotime();
+    int64_t next = lugo__timers_run(rt->timers, now);
+    int64_t until = now + TICK_NS;
+    retake(rt, now);
+    if (next >= 0 && next < until) until = next;
+    lugo__sema_timedwait(&rt->sysmonwake, until);
+  }
+  return NULL;
+}
+
+int lugo__sysmon_start(lugo_runtime *rt) {
+  lugo__sema_init(&rt->sysmonwake);
+  if (pthread_create(&rt->sysmon, NULL, sysmon, rt) != 0) return LUGO_ENOMEM;
+  rt->sysmonstarted = 1;
+  return LUGO_OK;
+}
+
+void lugo__sysmon_kick(lugo_runtime *rt) {
+  if (rt->sysmonstarted) lugo__sema_post(&rt->sysmonwake);
+}
+
+void lugo__sysmon_stop(lugo_runtime *rt) {
+  if (!rt->sysmonstarted) return;
+  lugo_store(&rt->sysmonquit, 1);
+  lugo__sema_post(&rt->sysmonwake);
+  pthread_join(rt->sysmon, NULL);
+  lugo__sema_destroy(&rt->sysmonwake);
+  rt->sysmonstarted = 0;
+}
