@@ -11,8 +11,14 @@
 
 #define MAXCAP ((lua_Integer)1 << 30)
 
-static lugo_chan *checkchan(lua_State *L, int i) {
-  return (lugo_chan *)lugo__obj_check(L, i, &lugo__chan_type);
+/* the channel at i, or an error naming the method (pcall(c.send, 42)
+** leaves Lua no name to report) */
+static lugo_chan *checkchan(lua_State *L, int i, const char *fname) {
+  lugo_chan *c = (lugo_chan *)lugo__obj_test(L, i, &lugo__chan_type);
+  if (c == NULL)
+    luaL_error(L, "bad argument #%d to '%s' (channel expected, got %s)", i,
+               fname, luaL_typename(L, i));
+  return c;
 }
 
 /* chan([n]) -> channel  [-0, +1, e] */
@@ -52,7 +58,7 @@ static int send_k(lua_State *L, int status, lua_KContext ctx) {
 
 /* ch:send(v)  [-0, +0, e] */
 static int l_send(lua_State *L) {
-  lugo_chan *c = checkchan(L, 1);
+  lugo_chan *c = checkchan(L, 1, "send");
   lugo_G *g = lugo__checkG(L);
   int r;
   checksendable(L, 2);
@@ -114,12 +120,12 @@ static int dorecv(lua_State *L, lugo_chan *c, int iter) {
 
 /* ch:recv() -> v, ok  [-0, +2, e] */
 static int l_recv(lua_State *L) {
-  return dorecv(L, checkchan(L, 1), 0);
+  return dorecv(L, checkchan(L, 1, "recv"), 0);
 }
 
 /* ch:trysend(v) -> ok  [-0, +1, e] */
 static int l_trysend(lua_State *L) {
-  lugo_chan *c = checkchan(L, 1);
+  lugo_chan *c = checkchan(L, 1, "trysend");
   lugo_G *g = lugo__checkG(L);
   int r;
   checksendable(L, 2);
@@ -138,7 +144,7 @@ static int l_trysend(lua_State *L) {
 
 /* ch:tryrecv() -> v, ok, ready  [-0, +3, e] */
 static int l_tryrecv(lua_State *L) {
-  lugo_chan *c = checkchan(L, 1);
+  lugo_chan *c = checkchan(L, 1, "tryrecv");
   lugo_G *g = lugo__checkG(L);
   int ok = 0, r;
   lugo__value_free(&g->recvv);
@@ -156,7 +162,7 @@ static int l_tryrecv(lua_State *L) {
 }
 
 static int l_close(lua_State *L) {
-  lugo_chan *c = checkchan(L, 1);
+  lugo_chan *c = checkchan(L, 1, "close");
   lugo_G *g = lugo__G(L);
   if (lugo__chan_close(c, g ? g->id : 0) == LUGO_CHAN_CLOSED)
     return luaL_error(L, "close of closed channel");
@@ -164,29 +170,29 @@ static int l_close(lua_State *L) {
 }
 
 static int l_len(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)lugo__chan_len(checkchan(L, 1)));
+  lua_pushinteger(L, (lua_Integer)lugo__chan_len(checkchan(L, 1, "len")));
   return 1;
 }
 
 static int l_cap(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)checkchan(L, 1)->cap);
+  lua_pushinteger(L, (lua_Integer)checkchan(L, 1, "cap")->cap);
   return 1;
 }
 
 static int range_iter(lua_State *L) {
-  return dorecv(L, checkchan(L, 1), 1);
+  return dorecv(L, checkchan(L, 1, "range"), 1);
 }
 
 /* for v in ch:range() do ... end */
 static int l_range(lua_State *L) {
-  checkchan(L, 1);
+  checkchan(L, 1, "range");
   lua_pushcfunction(L, range_iter);
   lua_pushvalue(L, 1);
   return 2;
 }
 
 static int l_tostring(lua_State *L) {
-  lugo_chan *c = checkchan(L, 1);
+  lugo_chan *c = checkchan(L, 1, "tostring");
   lua_pushfstring(L, "chan: %p", (void *)c);
   return 1;
 }

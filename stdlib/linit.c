@@ -5,6 +5,7 @@
 */
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -92,6 +93,14 @@ lua_State *lugo__newstate(lugo_runtime *rt, int full) {
   luaL_requiref(L, "runtime", lugo__open_runtime, 1);
   lua_pop(L, 1);
   luaL_requiref(L, "lugo", open_lugo, 0);
+  lua_pop(L, 1);
+  /* Lua seeds math.random from the time and the state's address, which a
+  ** recycled allocation repeats: give each goroutine its own stream */
+  lua_getglobal(L, "math");
+  lua_getfield(L, -1, "randomseed");
+  lua_pushinteger(L, (lua_Integer)(((uint64_t)lugo__fastrand() << 32) ^ lugo__fastrand()));
+  lua_pushinteger(L, (lua_Integer)lugo__nanotime());
+  lua_call(L, 2, 0);
   lua_pop(L, 1);
   lugo__marshal_openstate(L);
   if (rt->opt.openlibs) rt->opt.openlibs(L, rt->opt.ud);

@@ -42,6 +42,7 @@ struct lugo_blob {
   lugo_obj **objs;
   size_t nobjs;
   int nvals;
+  int globals;   /* a globals section follows the values */
 };
 
 /* ---------------------------------------------------------------------
@@ -192,6 +193,9 @@ typedef struct W {
   int seen;     /* stack index: object -> id */
   int upids;    /* stack index: upvalue id -> fnid * 256 + idx */
   int std;      /* stack index: std table -> name */
+  int names;    /* stack index: global names seen -> true, and a queue at
+                   [1..nq] of names still to look up (0 when not scanning) */
+  int nq;
   int nextid;
   int depth;
   const char *fname;
@@ -269,6 +273,7 @@ static int cantcopy(W *w, int idx) {
       case 'i': lua_pushfstring(L, "index %I", (LUAI_UACINT)f->n); luaL_addvalue(&B); break;
       case 'k': luaL_addstring(&B, "key"); break;
       case 'm': luaL_addstring(&B, "metatable"); break;
+      case 'g': lua_pushfstring(L, "global '%s'", f->s); luaL_addvalue(&B); break;
       default: break;
     }
   }
@@ -279,7 +284,109 @@ static int cantcopy(W *w, int idx) {
   return luaL_error(L, "%s: cannot copy %s to another goroutine", w->fname, what);
 }
 
+
+/* ---------------------------------------------------------------------
+** the globals scan: string constants of a dumped function (Lua 5.4's
+** binary chunk format, read by us; public API only) name the globals the
+** goroutine may read.  A superset of the GETTABUP _ENV keys: a constant
+** that is not a global name costs one lookup.  (The full data-flow scan
+** with write checks is the copy-contract issue's.)
+** ------------------------------------------------------------------- */
+
+typedef struct scan { const unsigned char *p, *end; int bad; } scan;
+
+static size_t scansize(scan *c) {
+  size_t x = 0;
+  int b;
+  do {
+    if (c->p >= c->end) { c->bad = 1; return 0; }
+    b = *c->p++;
+    x = (x << 7) | (size_t)(b & 0x7f);
+  } while ((b & 0x80) == 0);
+  return x;
+}
+
+static void scanskip(scan *c, size_t n) {
+  if ((size_t)(c->end - c->p) < n) { c->bad = 1; c->p = c->end; }
+  else c->p += n;
+}
+
+/* a dumped string: returns its bytes (len in *len) or NULL */
+static const char *scanstring(scan *c, size_t *len) {
+  size_t n = scansize(c);
+  const char *s;
+  if (n == 0 || c->bad) return NULL;
+  *len = n - 1;
+  s = (const char *)c->p;
+  scanskip(c, n - 1);
+  return c->bad ? NULL : s;
+}
+
+static void queue_name(W *w, const char *s, size_t len);
+
+static void scanfunction(W *w, scan *c, int depth) {
+  size_t n, i, len;
+  if (depth > 200) { c->bad = 1; return; }
+  scanstring(c, &len);              /* source */
+  scansize(c); scansize(c);         /* linedefined, lastlinedefined */
+  scanskip(c, 3);                   /* numparams, is_vararg, maxstacksize */
+  n = scansize(c); scanskip(c, n * 4);  /* code */
+  n = scansize(c);                  /* constants */
+  for (i = 0; i < n && !c->bad; i++) {
+    int tt;
+    if (c->p >= c->end) { c->bad = 1; return; }
+    tt = *c->p++;
+    switch (tt) {
+      case 3: case 19: scanskip(c, 8); break;  /* integer, float */
+      case 4: case 20: {                        /* short, long string */
+        const char *s = scanstring(c, &len);
+        if (s && len > 0 && len <= 64) queue_name(w, s, len);
+        break;
+      }
+      default: break;                           /* nil, false, true */
+    }
+  }
+  n = scansize(c); scanskip(c, n * 3);  /* upvalues */
+  n = scansize(c);                      /* protos */
+  for (i = 0; i < n && !c->bad; i++) scanfunction(w, c, depth + 1);
+  n = scansize(c); scanskip(c, n);      /* lineinfo */
+  n = scansize(c);                      /* abslineinfo */
+  for (i = 0; i < n && !c->bad; i++) { scansize(c); scansize(c); }
+  n = scansize(c);                      /* locvars */
+  for (i = 0; i < n && !c->bad; i++) { scanstring(c, &len); scansize(c); scansize(c); }
+  n = scansize(c);                      /* upvalue names */
+  for (i = 0; i < n && !c->bad; i++) scanstring(c, &len);
+}
+
+static void scandump(W *w, const char *dump, size_t n) {
+  scan c;
+  /* header: signature 4, version 1, format 1, data 6, sizes 3, int 8,
+  ** num 8, then the main function's upvalue count 1 */
+  if (n < 32) return;
+  c.p = (const unsigned char *)dump + 32;
+  c.end = (const unsigned char *)dump + n;
+  c.bad = 0;
+  scanfunction(w, &c, 0);
+}
+
+static void queue_name(W *w, const char *s, size_t len) {
+  lua_State *L = w->L;
+  lua_pushlstring(L, s, len);
+  if (lua_rawget(L, w->names) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_pushlstring(L, s, len);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, w->names);
+  lua_pushlstring(L, s, len);
+  lua_rawseti(L, w->names, ++w->nq);
+}
+
 static void encode(W *w, int idx);
+static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
+                          int globals);
 
 static void push_frame(W *w, int kind, const char *s, lua_Integer n) {
   if (w->depth < PATHMAX) {
@@ -405,6 +512,7 @@ static void encode_function(W *w, int idx) {
     uint64_t len = (uint64_t)(w->b->n - start);
     memcpy(w->b->p + lenpos, &len, 8);
   }
+  if (w->names) scandump(w, w->b->p + start, w->b->n - start);
   for (i = 1; lua_getupvalue(L, idx, i) != NULL; i++) lua_pop(L, 1);
   putsize(w, (size_t)(i - 1));
   for (i = 1;; i++) {
@@ -471,7 +579,62 @@ static void encode(W *w, int idx) {
   }
 }
 
+/* Is the global at the top worth copying?  Standard tables and functions
+** are the receiver's own already. */
+static int copyable_global(W *w) {
+  lua_State *L = w->L;
+  int t = lua_type(L, -1);
+  if (t == LUA_TNIL) return 0;
+  if (t == LUA_TFUNCTION && lua_iscfunction(L, -1)) {
+    if (lua_getupvalue(L, -1, 1) != NULL) { lua_pop(L, 1); return 1; }
+    return !isknown(w->rt, lua_tocfunction(L, -1));
+  }
+  if (t == LUA_TTABLE) {
+    int std;
+    lua_pushvalue(L, -1);
+    std = lua_rawget(L, w->std) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (std) return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    std = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    return !std;
+  }
+  return 1;
+}
+
+/* After the values: (name, value) pairs of the spawner's globals that the
+** crossing code names, then END.  Functions among them are scanned too. */
+static void encode_globals(W *w) {
+  lua_State *L = w->L;
+  int i;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  for (i = 1; i <= w->nq; i++) {
+    lua_rawgeti(L, w->names, i);          /* name */
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);                    /* value */
+    if (copyable_global(w)) {
+      encode(w, lua_gettop(L) - 1);
+      push_frame(w, 'g', lua_tostring(L, -2), 0);
+      encode(w, lua_gettop(L));
+      w->depth--;
+    }
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  putbyte(w, T_END);
+}
+
+lugo_blob *lugo__marshal_go(lua_State *L, int first, int n) {
+  return marshal(L, first, n, "go", 1);
+}
+
 lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname) {
+  return marshal(L, first, n, fname, 0);
+}
+
+static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
+                          int globals) {
   W *w;
   lugo_blob *blob;
   int i, top;
@@ -496,11 +659,18 @@ lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname) {
     lua_newtable(L);
   }
   w->std = lua_gettop(L);
+  w->names = 0;
+  w->nq = 0;
+  if (globals) {
+    lua_newtable(L);
+    w->names = lua_gettop(L);
+  }
   for (i = 0; i < n; i++) {
     push_frame(w, i > 0 ? 'a' : 0, NULL, i + 1);  /* go's function: no label */
     encode(w, first + i);
     w->depth--;
   }
+  if (globals) encode_globals(w);
   blob = (lugo_blob *)malloc(sizeof(*blob));
   if (blob == NULL) luaL_error(L, "%s: not enough memory", fname);
   blob->data = b->p;
@@ -508,6 +678,7 @@ lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname) {
   blob->objs = b->objs;
   blob->nobjs = b->nobjs;
   blob->nvals = n;
+  blob->globals = globals;
   memset(b, 0, sizeof(*b));  /* the blob owns it all now */
   lua_settop(L, top);
   return blob;
@@ -677,6 +848,15 @@ static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
   lua_newtable(L);
   r.ids = lua_gettop(L);
   for (i = 0; i < b->nvals; i++) decode(&r);
+  if (b->globals) {  /* stored raw: reading them costs nothing extra */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    while (r.p < r.end && (unsigned char)*r.p != T_END) {
+      decode(&r);
+      decode(&r);
+      lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+  }
   lua_remove(L, r.ids);
   return b->nvals;
 }

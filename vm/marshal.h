@@ -51,6 +51,10 @@ void lugo__value_free(lugo_value *v);
 /* [-0, +0, e] Copy n values starting at first as one graph. */
 lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname);
 
+/* [-0, +0, e] As lugo__marshal for go(): also copies the spawner's globals
+** that the crossing functions name (stored raw in the receiver's globals). */
+lugo_blob *lugo__marshal_go(lua_State *L, int first, int n);
+
 /* [-0, +n, e] Push the values of b (consuming it); returns n. */
 int lugo__unmarshal(lua_State *L, lugo_blob *b);
 

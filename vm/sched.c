@@ -456,23 +456,24 @@ void lugo__g_free(lugo_G *g) {
 static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
                     const char *tb) {
   int host = g->host;
+  char *hostmsg = NULL;
   lugo_store(&g->status, G_DEAD);
   LUGO_EVENT(rt, LUGO_EV_END, g->id, NULL, 0);
   if (err != NULL && !host && !lugo_load(&rt->stop))
     lugo__report(rt, LUGO_REPORT_PANIC, g->id, err, tb, NULL);
+  if (err != NULL && host) {  /* copy it out before its state goes */
+    size_t n = strlen(err) + (tb ? strlen(tb) + 1 : 0) + 1;
+    hostmsg = (char *)malloc(n);
+    if (hostmsg) snprintf(hostmsg, n, "%s%s%s", err, tb ? "\n" : "", tb ? tb : "");
+  }
   if (g->L) {
     lua_close(g->L);  /* finalizers run here, as the finished goroutine */
     g->L = NULL;
   }
   pthread_mutex_lock(&rt->glock);
   if (host) {
-    if (err) {
-      size_t n = strlen(err) + (tb ? strlen(tb) + 1 : 0) + 1;
-      g->errmsg = (char *)malloc(n);
-      if (g->errmsg) snprintf(g->errmsg, n, "%s%s%s", err, tb ? "\n" : "", tb ? tb : "");
-    }
-    g->done = err ? LUGO_ERRRUN : LUGO_OK;
-    g->done = g->done == LUGO_OK ? -1 : g->done;  /* -1: finished fine */
+    g->errmsg = hostmsg;
+    g->done = err ? LUGO_ERRRUN : -1;  /* -1: finished fine */
     pthread_cond_broadcast(&rt->gcond);
   } else {
     g_unlink(rt, g);

@@ -15,7 +15,7 @@ end
 local c = chan(1)
 c:send("keep")
 
-local bad, e = raises(function() return select { {} } end)
+local bad, e = raises(function() local r = select { {} }; return r end)
 check("case with neither recv nor send raises", bad, e)
 check("... and the message names select", e:find("select", 1, true), e)
 

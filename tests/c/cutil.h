@@ -1,0 +1,22 @@
+/* cutil.h -- helpers shared by the CUnit suites. */
+#ifndef lugo_cutil_h
+#define lugo_cutil_h
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+
+/* assert a == b, printing both values on failure */
+#define CHECK_EQ(a, b)                                                        \
+  do {                                                                        \
+    long long a_ = (long long)(a), b_ = (long long)(b);                       \
+    if (a_ != b_) fprintf(stderr, "\n  %s:%d: %s == %lld, expected %lld\n",   \
+                          __FILE__, __LINE__, #a, a_, b_);                    \
+    CU_ASSERT_EQUAL(a_, b_);                                                  \
+  } while (0)
+
+typedef struct { const char *name; void (*fn)(void); } cutest;
+
+/* run one suite; returns the process exit status */
+int cutil_run(const char *suite, const cutest *tests);
+
+#endif

@@ -1,0 +1,143 @@
+/* test_sched.c -- the scheduler through the public API: goroutines,
+** channels between them, errors, deadlock, interrupt, shutdown. */
+#include <lauxlib.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cutil.h"
+#include "lugo.h"
+
+static int nreports;
+static lugo_report_kind lastkind;
+
+static void onreport(lugo_runtime *rt, const lugo_report *r, void *ud) {
+  (void)rt;
+  (void)ud;
+  lastkind = r->kind;
+  nreports++;
+}
+
+static lugo_runtime *newrt(int procs) {
+  lugo_options o;
+  lugo_options_init(&o);
+  o.procs = procs;
+  o.onreport = onreport;
+  nreports = 0;
+  return lugo_new(&o);
+}
+
+/* run code as a host goroutine and wait; returns the status */
+static int run(lugo_runtime *rt, const char *code, char **msg) {
+  lua_State *L = lugo_newstate(rt);
+  lugo_goid id;
+  if (luaL_loadstring(L, code) != LUA_OK) {
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+    lua_close(L);
+    return -1;
+  }
+  CHECK_EQ(lugo_spawn(rt, L, 0, &id), LUGO_OK);
+  return lugo_wait(rt, id, msg);
+}
+
+static void test_fan_in(void) {
+  int p;
+  for (p = 1; p <= 2; p++) {
+    lugo_runtime *rt = newrt(p);
+    char *msg = NULL;
+    int r = run(rt,
+                "local c = chan(16)\n"
+                "for i = 1, 500 do go(function(c, i) c:send(i) end, c, i) end\n"
+                "local s = 0\n"
+                "for i = 1, 500 do s = s + c:recv() end\n"
+                "assert(s == 500 * 501 // 2, s)\n",
+                &msg);
+    if (msg) fprintf(stderr, "%s\n", msg);
+    CHECK_EQ(r, LUGO_OK);
+    free(msg);
+    lugo_close(rt);
+  }
+}
+
+static void test_error(void) {
+  lugo_runtime *rt = newrt(2);
+  char *msg = NULL;
+  CHECK_EQ(run(rt, "local function f() error('boom') end f()", &msg), LUGO_ERRRUN);
+  CU_ASSERT_PTR_NOT_NULL(msg);
+  if (msg) {
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "boom"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "stack traceback"));
+  }
+  free(msg);
+  /* a panicking child goes to the report handler */
+  CHECK_EQ(run(rt, "local c = chan()\n"
+                   "go(function() error('child') end)\n"
+                   "go(function(c) c:send(1) end, c)\n"
+                   "c:recv()\n", NULL), LUGO_OK);
+  lugo_close(rt);
+  CU_ASSERT(nreports <= 1);
+}
+
+static void test_deadlock(void) {
+  lugo_runtime *rt = newrt(2);
+  CHECK_EQ(run(rt, "local c = chan() c:recv()", NULL), LUGO_EDEADLOCK);
+  CHECK_EQ(nreports, 1);
+  CHECK_EQ(lastkind, LUGO_REPORT_DEADLOCK);
+  lugo_close(rt);
+}
+
+static void test_sleep_is_not_deadlock(void) {
+  lugo_runtime *rt = newrt(1);
+  CHECK_EQ(run(rt, "time.Sleep(0.01) local c = time.After(0.01) c:recv()", NULL), LUGO_OK);
+  CHECK_EQ(nreports, 0);
+  lugo_close(rt);
+}
+
+static void test_interrupt(void) {
+  lugo_runtime *rt = newrt(2);
+  lua_State *L = lugo_newstate(rt);
+  lugo_goid id;
+  char *msg = NULL;
+  int n = 0;
+  luaL_loadstring(L, "local c = chan() local t = {} for i = 1, 10 do t[i] = i end c:recv()");
+  lugo_spawn(rt, L, 0, &id);
+  /* hold off deadlock detection is not needed: the interrupt comes first or
+  ** the wait reports deadlock; poll until it is parked */
+  while ((n = lugo_interrupt(rt, id, "interrupted by the host")) == 0) sched_yield();
+  CHECK_EQ(n, 1);
+  CHECK_EQ(lugo_wait(rt, id, &msg), LUGO_ERRRUN);
+  if (msg) CU_ASSERT_PTR_NOT_NULL(strstr(msg, "interrupted by the host"));
+  free(msg);
+  lugo_close(rt);
+}
+
+static void test_close_with_parked(void) {
+  /* closing a runtime with goroutines parked and values in channels leaks
+  ** nothing (checked by the ASan build) */
+  lugo_runtime *rt = newrt(2);
+  CHECK_EQ(run(rt,
+               "local c, d = chan(4), chan()\n"
+               "c:send({1, 2, {3}}) c:send('a string longer than the inline limit')\n"
+               "for i = 1, 100 do go(function(d) d:recv() end, d) end\n"
+               "go(function() time.Sleep(1000) end)\n",
+               NULL), LUGO_OK);
+  lugo_close(rt);
+}
+
+static void test_two_runtimes(void) {
+  lugo_runtime *a = newrt(1), *b = newrt(1);
+  CHECK_EQ(run(a, "local c = chan(1) c:send(1) assert(c:recv() == 1)", NULL), LUGO_OK);
+  CHECK_EQ(run(b, "local c = chan(1) c:send(2) assert(c:recv() == 2)", NULL), LUGO_OK);
+  lugo_close(a);
+  lugo_close(b);
+}
+
+int main(void) {
+  static const cutest tests[] = {
+    {"fan in", test_fan_in}, {"error", test_error}, {"deadlock", test_deadlock},
+    {"sleep is not deadlock", test_sleep_is_not_deadlock},
+    {"interrupt", test_interrupt}, {"close with parked", test_close_with_parked},
+    {"two runtimes", test_two_runtimes}, {NULL, NULL}
+  };
+  return cutil_run("sched", tests);
+}

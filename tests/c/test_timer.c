@@ -1,0 +1,99 @@
+/* test_timer.c -- the timer heap. */
+#include <stdlib.h>
+
+#include "cutil.h"
+#include "timer.h"
+
+static int order[1000], nfired;
+
+static void record(lugo_timer *t) { order[nfired++] = (int)(long)t->arg; }
+
+static void test_order_and_ties(void) {
+  lugo_timers *ts = lugo__timers_new();
+  lugo_timer t[6];
+  int64_t when[6] = {50, 10, 30, 10, 20, 10};
+  int i;
+  nfired = 0;
+  for (i = 0; i < 6; i++) {
+    lugo__timer_init(&t[i]);
+    t[i].fire = record;
+    t[i].arg = (void *)(long)i;
+    lugo__timer_add(ts, &t[i], when[i]);
+  }
+  CHECK_EQ(lugo__timers_count(ts), 6);
+  CHECK_EQ(lugo__timers_run(ts, 5), 10);
+  CHECK_EQ(nfired, 0);
+  CHECK_EQ(lugo__timers_run(ts, 30), 50);
+  CHECK_EQ(nfired, 5);
+  /* ties (10) in the order they were added: 1, 3, 5 */
+  CHECK_EQ(order[0], 1);
+  CHECK_EQ(order[1], 3);
+  CHECK_EQ(order[2], 5);
+  CHECK_EQ(order[3], 4);
+  CHECK_EQ(order[4], 2);
+  CHECK_EQ(lugo__timers_run(ts, 100), -1);
+  CHECK_EQ(order[5], 0);
+  CHECK_EQ(lugo__timers_count(ts), 0);
+  lugo__timers_free(ts);
+}
+
+static void test_delete(void) {
+  lugo_timers *ts = lugo__timers_new();
+  lugo_timer t[3];
+  int i;
+  nfired = 0;
+  for (i = 0; i < 3; i++) {
+    lugo__timer_init(&t[i]);
+    t[i].fire = record;
+    t[i].arg = (void *)(long)i;
+    lugo__timer_add(ts, &t[i], 10 * (i + 1));
+  }
+  CHECK_EQ(lugo__timer_del(ts, &t[1]), 1);
+  CHECK_EQ(lugo__timer_del(ts, &t[1]), 0);  /* not pending any more */
+  lugo__timers_run(ts, 100);
+  CHECK_EQ(nfired, 2);
+  CHECK_EQ(order[0], 0);
+  CHECK_EQ(order[1], 2);
+  CHECK_EQ(lugo__timer_del(ts, &t[0]), 0);  /* already fired */
+  lugo__timers_free(ts);
+}
+
+/* 100,000 timers with random deadlines fire in non-decreasing order; half
+** deleted at random never fire */
+static int64_t lastwhen;
+static int bad;
+static void check_order(lugo_timer *t) {
+  if (t->when < lastwhen) bad++;
+  lastwhen = t->when;
+  nfired++;
+}
+
+static void test_many(void) {
+  enum { N = 100000 };
+  lugo_timers *ts = lugo__timers_new();
+  lugo_timer *t = (lugo_timer *)calloc(N, sizeof(*t));
+  int i, deleted = 0;
+  srand(7);
+  nfired = 0;
+  bad = 0;
+  lastwhen = 0;
+  for (i = 0; i < N; i++) {
+    lugo__timer_init(&t[i]);
+    t[i].fire = check_order;
+    lugo__timer_add(ts, &t[i], rand() % 1000000);
+  }
+  for (i = 0; i < N; i += 2) deleted += lugo__timer_del(ts, &t[(i * 7919) % N]);
+  lugo__timers_run(ts, 1000000);
+  CHECK_EQ(bad, 0);
+  CHECK_EQ(nfired + deleted, N);
+  lugo__timers_free(ts);
+  free(t);
+}
+
+int main(void) {
+  static const cutest tests[] = {
+    {"order and ties", test_order_and_ties}, {"delete", test_delete},
+    {"100k timers", test_many}, {NULL, NULL}
+  };
+  return cutil_run("timer", tests);
+}
