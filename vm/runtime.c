@@ -159,7 +159,7 @@ void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
 static const char *statusname(lugo_G *g) {
   switch (lugo_load(&g->status)) {
     case G_RUNNABLE: case G_WOKEN: return "runnable";
-    case G_RUNNING: return g->blockm ? g->waitreason : "running";
+    case G_RUNNING: return lugo_load(&g->blockm) ? g->waitreason : "running";
     case G_PARKING: case G_PARKED: return g->waitreason ? g->waitreason : "waiting";
     default: return "dead";
   }

@@ -278,7 +278,7 @@ void lugo__ready(lugo_G *g) {
   lugo_runtime *rt = g->rt;
   lugo_M *m = tls_m;
   LUGO_EVENT(rt, LUGO_EV_WAKE, (m && m->curg) ? m->curg->id : 0, NULL, g->id);
-  if (g->blockm) {
+  if (lugo_load(&g->blockm)) {
     lugo_xadd(&rt->nblockm, 1);  /* an M about to want a P: not dead */
     lugo__sema_post(&g->sema);
     return;
@@ -302,18 +302,18 @@ void lugo__ready(lugo_G *g) {
 ** ------------------------------------------------------------------- */
 
 void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason) {
-  g->blockm = !(g->chainok && lua_isyieldable(L));
+  lugo_store(&g->blockm, !(g->chainok && lua_isyieldable(L)));
   g->wonsg = NULL;
   g->interrupted = 0;
   g->waitreason = reason;
   g->nsg = 0;
   lugo_store(&g->parkwin, 0);
-  if (!g->blockm) lugo_store(&g->status, G_PARKING);
+  if (!lugo_load(&g->blockm)) lugo_store(&g->status, G_PARKING);
   LUGO_EVENT(g->rt, LUGO_EV_BLOCK, g->id, reason, 0);
 }
 
 void lugo__park_cancel(lugo_G *g) {
-  g->blockm = 0;
+  lugo_store(&g->blockm, 0);
   lugo_store(&g->status, G_RUNNING);
 }
 
@@ -341,11 +341,11 @@ static void blockm_wait(lugo_G *g) {
   pthread_mutex_unlock(&rt->lock);
   acquirep(m, p);
   lugo_xadd(&rt->nblockm, -1);
-  g->blockm = 0;
+  lugo_store(&g->blockm, 0);
 }
 
 int lugo__park(lua_State *L, lugo_G *g, lua_KFunction k, lua_KContext ctx) {
-  if (!g->blockm) {
+  if (!lugo_load(&g->blockm)) {
     g->yieldreason = Y_PARK;
     return lua_yieldk(L, 0, ctx, k);
   }
@@ -377,8 +377,8 @@ int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
   for (g = rt->allg; g != NULL; g = g->allnext) {
     int s = lugo_load(&g->status);
     if (id != 0 && g->id != id) continue;
-    if (s != G_PARKED && s != G_PARKING && !(g->blockm && s == G_RUNNING)) continue;
-    if (g->L == NULL || g->done) continue;
+    if (g->done) continue;
+    if (s != G_PARKED && s != G_PARKING && !(lugo_load(&g->blockm) && s == G_RUNNING)) continue;
     if (!lugo_cas(&g->parkwin, 0, 1)) continue;
     g->intrmsg = strdup(msg ? msg : "interrupted");
     g->interrupted = 1;

@@ -49,7 +49,7 @@ struct lugo_G {
   lugo_blob *start;    /* the function and arguments, until first run */
   lugo_aint status;    /* atomic: G_* */
   lugo_aint parkwin;   /* atomic: 0 while parked; the one waker CASes 1 */
-  int blockm;          /* this park blocks the M (non-yieldable) */
+  lugo_aint blockm;    /* atomic: this park blocks the M (non-yieldable) */
   lugo_sema sema;      /* blockm parks wait here */
   int host;            /* spawned by the host: its waiter gets the error */
   int interrupted;     /* woken by lugo_interrupt (written by the waker

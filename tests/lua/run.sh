@@ -25,7 +25,7 @@
 # printed); 2 on a usage error or missing files.
 set -u
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2; }
 [ $# -ge 2 ] && [ $# -le 3 ] || usage
 
 lugo=$1

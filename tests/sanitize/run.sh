@@ -21,4 +21,8 @@ cmake --build "$bdir" -j2
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitize/tsan.supp:${TSAN_OPTIONS:-}"
-ctest --test-dir "$bdir" -L core --output-on-failure -j2 --timeout 600
+# TSan: the stress tests are left out -- with thousands of goroutine states
+# TSan's shadow memory grows past what the machine has (see PERFORMANCE.md)
+exclude='^$'
+[ "$kind" = thread ] && exclude='stress|storm'
+ctest --test-dir "$bdir" -L core -E "$exclude" --output-on-failure -j2 --timeout 600
