@@ -111,6 +111,7 @@ int lugo_wait(lugo_runtime *rt, lugo_goid id, char **msg) {
     return LUGO_EDEADLOCK;
   }
   r = g->done == -1 ? LUGO_OK : g->done;
+  lugo_xadd(&rt->nhostdone, -1);
   if (msg) {
     *msg = g->errmsg;
     g->errmsg = NULL;

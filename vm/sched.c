@@ -461,6 +461,7 @@ static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
   LUGO_EVENT(rt, LUGO_EV_END, g->id, NULL, 0);
   if (err != NULL && !host && !lugo_load(&rt->stop))
     lugo__report(rt, LUGO_REPORT_PANIC, g->id, err, tb, NULL);
+  if (host) lugo_xadd(&rt->nhostdone, 1);  /* before ngoroutines drops */
   if (err != NULL && host) {  /* copy it out before its state goes */
     size_t n = strlen(err) + (tb ? strlen(tb) + 1 : 0) + 1;
     hostmsg = (char *)malloc(n);
@@ -734,9 +735,10 @@ static void *mstart(void *arg) {
 void lugo__checkdead(lugo_runtime *rt) {
   int dead;
   if (lugo_load(&rt->stop) || lugo_load(&rt->deadlocked)) return;
-  if (lugo_load(&rt->hostholds) > 0) return;
+  if (lugo_load(&rt->hostholds) > 0 || lugo_load(&rt->nhostdone) > 0) return;
   pthread_mutex_lock(&rt->lock);
-  dead = lugo_load(&rt->npidle) == rt->nprocs && rt->gqhead == NULL &&
+  dead = lugo_load(&rt->nhostdone) == 0 &&
+         lugo_load(&rt->npidle) == rt->nprocs && rt->gqhead == NULL &&
          lugo_load(&rt->nblockm) == 0 && rt->pwait == NULL &&
          lugo_load(&rt->ngoroutines) > 0 && lugo__timers_pending(rt) == 0;
   pthread_mutex_unlock(&rt->lock);

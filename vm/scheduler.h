@@ -138,6 +138,9 @@ struct lugo_runtime {
   lugo_ai64 nspawned;       /* atomic */
   lugo_aint deadlocked;     /* atomic */
   lugo_aint hostholds;      /* atomic: host threads blocked in runtime ops */
+  lugo_aint nhostdone;      /* atomic: host goroutines ended, not yet
+                               collected by lugo_wait (the host is about to
+                               act: nothing is deadlocked) */
 
   struct lugo_timers *timers;
   pthread_t sysmon;
