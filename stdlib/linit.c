@@ -7,6 +7,7 @@
 #include <lualib.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -69,40 +70,146 @@ static int open_lugo(lua_State *L) {
   return 1;
 }
 
-lua_State *lugo__newstate(lugo_runtime *rt, int full) {
-  lua_State *L = luaL_newstate();
-  (void)full;
-  if (L == NULL) return NULL;
-  lugo__G(L) = NULL;
-  luaL_openlibs(L);
-  lugo__open_coroutine(L);
-  lua_pushcfunction(L, l_print);
-  lua_setglobal(L, "print");
-  lua_getglobal(L, "os");
+/* ---------------------------------------------------------------------
+** the libraries, opened eagerly (the main state) or lazily (goroutines)
+**
+** A goroutine's state opens only what every goroutine needs at once (base,
+** string: its metatable serves ("x"):upper(), print, go, chan, select).
+** The rest open on first use, through an __index on the globals table: a
+** hit is then a raw global like any other (no cost afterwards), and a
+** spawned goroutine that never touches io or os never pays for them.
+** Marshalled standard tables and `require` of a standard module open them
+** too (lugo__openlib).
+** ------------------------------------------------------------------- */
+
+static void post_os(lua_State *L) {  /* module on top */
   lua_pushcfunction(L, l_exit);
   lua_setfield(L, -2, "exit");
+}
+
+/* Lua seeds math.random from the time and the state's address, which a
+** recycled allocation repeats: give each goroutine its own stream */
+static void post_math(lua_State *L) {
+  lua_getfield(L, -1, "randomseed");
+  lua_pushinteger(L, (lua_Integer)(((uint64_t)lugo__fastrand() << 32) ^ lugo__fastrand()));
+  lua_pushinteger(L, (lua_Integer)lugo__nanotime());
+  lua_call(L, 2, 0);
+}
+
+static int open_co(lua_State *L) {
+  lugo__open_coroutine(L);
+  lua_getglobal(L, LUA_COLIBNAME);
+  return 1;
+}
+
+static int lazyindex(lua_State *L);
+static void post_package(lua_State *L);
+
+typedef struct lib {
+  const char *name;       /* module name (and global) */
+  lua_CFunction open;
+  void (*post)(lua_State *L);
+} lib;
+
+static const lib libs[] = {
+  {LUA_TABLIBNAME, luaopen_table, NULL},
+  {LUA_MATHLIBNAME, luaopen_math, post_math},
+  {LUA_IOLIBNAME, luaopen_io, NULL},
+  {LUA_OSLIBNAME, luaopen_os, post_os},
+  {LUA_COLIBNAME, open_co, NULL},
+  {LUA_UTF8LIBNAME, luaopen_utf8, NULL},
+  {LUA_DBLIBNAME, luaopen_debug, NULL},
+  {LUA_LOADLIBNAME, luaopen_package, post_package},
+  {"time", lugo__open_time, NULL},
+  {"runtime", lugo__open_runtime, NULL},
+  {"lugo", open_lugo, NULL},
+  {NULL, NULL, NULL}
+};
+
+/* [-0, +1, e] Open the standard or lugo library name if it is one that
+** opens lazily (and is not open yet); push it, or nil. */
+int lugo__openlib(lua_State *L, const char *name) {
+  const lib *l;
+  for (l = libs; l->name; l++) {
+    if (strcmp(l->name, name) != 0) continue;
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, name) == LUA_TNIL) {
+      lua_pop(L, 1);
+      luaL_requiref(L, name, l->open, strcmp(name, "lugo") != 0);
+      if (l->post) l->post(L);
+      lugo__marshal_addstd(L, name);
+    }
+    lua_remove(L, -2);
+    return 1;
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+/* __index of a goroutine's globals: open a library on first use */
+static int lazyindex(lua_State *L) {
+  const char *k = lua_tostring(L, 2);
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (strcmp(k, "require") == 0) k = LUA_LOADLIBNAME;
+  lugo__openlib(L, k);
+  if (lua_isnil(L, -1)) return 1;
+  lua_rawget(L, 1);  /* what the library set: maybe under another name */
+  lua_pushvalue(L, 2);
+  lua_rawget(L, 1);
+  return 1;
+}
+
+static int preload(lua_State *L) {
+  return lugo__openlib(L, lua_tostring(L, 1));
+}
+
+/* `require "table"` before `table` was touched must find it */
+static void post_package(lua_State *L) {
+  const lib *l;
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (l = libs; l->name; l++) {
+    lua_pushcfunction(L, preload);
+    lua_setfield(L, -2, l->name);
+  }
   lua_pop(L, 1);
+}
+
+static void setglobal_fn(lua_State *L, const char *name, lua_CFunction f) {
+  lua_pushcfunction(L, f);
+  lua_setglobal(L, name);
+}
+
+lua_State *lugo__newstate(lugo_runtime *rt, int full) {
+  lua_State *L = luaL_newstate();
+  if (L == NULL) return NULL;
+  lugo__G(L) = NULL;
+  lugo__marshal_openstate(L);
+  luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+  lua_pop(L, 1);
+  luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
+  lua_pop(L, 1);
+  lugo__marshal_addstd(L, LUA_STRLIBNAME);
+  setglobal_fn(L, "print", l_print);
   lugo__open_go(L);
   lua_setglobal(L, "go");
   lugo__open_chan(L);
   lua_setglobal(L, "chan");
   lugo__open_select(L);
   lua_setglobal(L, "select");
-  luaL_requiref(L, "time", lugo__open_time, 1);
-  lua_pop(L, 1);
-  luaL_requiref(L, "runtime", lugo__open_runtime, 1);
-  lua_pop(L, 1);
-  luaL_requiref(L, "lugo", open_lugo, 0);
-  lua_pop(L, 1);
-  /* Lua seeds math.random from the time and the state's address, which a
-  ** recycled allocation repeats: give each goroutine its own stream */
-  lua_getglobal(L, "math");
-  lua_getfield(L, -1, "randomseed");
-  lua_pushinteger(L, (lua_Integer)(((uint64_t)lugo__fastrand() << 32) ^ lugo__fastrand()));
-  lua_pushinteger(L, (lua_Integer)lugo__nanotime());
-  lua_call(L, 2, 0);
-  lua_pop(L, 1);
-  lugo__marshal_openstate(L);
+  if (full) {
+    const lib *l;
+    for (l = libs; l->name; l++) {
+      lugo__openlib(L, l->name);
+      lua_pop(L, 1);
+    }
+  } else {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, lazyindex);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+  }
   if (rt->opt.openlibs) rt->opt.openlibs(L, rt->opt.ud);
   return L;
 }

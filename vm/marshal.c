@@ -86,7 +86,7 @@ static void learntable(lugo_known *k, lua_State *L) {
 void lugo__marshal_learn(lugo_runtime *rt, lua_State *L) {
   lugo_known *k = (lugo_known *)calloc(1, sizeof(*k));
   if (k == NULL) return;
-  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     if (lua_istable(L, -1)) learntable(k, L);
@@ -130,17 +130,20 @@ static const char *const stdlibs[] = {
 void lugo__marshal_openstate(lua_State *L) {
   int i;
   lua_newtable(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  for (i = 0; stdlibs[i]; i++) {
-    if (lua_getfield(L, -1, stdlibs[i]) == LUA_TTABLE) {
-      lua_pushstring(L, stdlibs[i]);
-      lua_rawset(L, -4);
-    } else {
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &STDNAMES);
+  for (i = 0; stdlibs[i]; i++) lugo__marshal_addstd(L, stdlibs[i]);
+}
+
+void lugo__marshal_addstd(lua_State *L, const char *name) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &STDNAMES);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, name) == LUA_TTABLE) {
+    lua_pushstring(L, name);
+    lua_rawset(L, -4);
+    lua_pop(L, 2);
+  } else {
+    lua_pop(L, 3);
+  }
 }
 
 /* ---------------------------------------------------------------------
@@ -758,11 +761,17 @@ static void decode_value(R *r, int t) {
     case T_GLOBALS: lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS); break;
     case T_STD: {
       size_t len = getsize(r);
-      lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-      lua_pushlstring(L, r->p, len);
+      if ((size_t)(r->end - r->p) < len) luaL_error(L, "lugo: corrupt value");
+      lua_pushlstring(L, r->p, len);  /* the name */
       r->p += len;
-      lua_rawget(L, -2);
-      lua_remove(L, -2);
+      luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+      lua_pushvalue(L, -2);
+      if (lua_rawget(L, -2) == LUA_TNIL) {  /* not opened yet here */
+        lua_pop(L, 1);
+        lugo__openlib(L, lua_tostring(L, -2));
+      }
+      lua_replace(L, -3);
+      lua_pop(L, 1);
       break;
     }
     case T_CFUNC: {

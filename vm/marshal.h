@@ -71,4 +71,10 @@ void lugo__marshal_openstate(lua_State *L);
 
 void lugo__marshal_free_known(struct lugo_runtime *rt);
 
+/* [-0, +0, m] Record package.loaded[name] as a standard table of L. */
+void lugo__marshal_addstd(lua_State *L, const char *name);
+
+/* stdlib/linit.c: [-0, +1, e] open a lazily opened library, push it or nil */
+int lugo__openlib(lua_State *L, const char *name);
+
 #endif
