@@ -112,6 +112,7 @@ typedef struct lib {
 } lib;
 
 static const lib libs[] = {
+  {LUA_STRLIBNAME, luaopen_string, NULL},
   {LUA_TABLIBNAME, luaopen_table, NULL},
   {LUA_MATHLIBNAME, luaopen_math, post_math},
   {LUA_IOLIBNAME, luaopen_io, NULL},
@@ -174,6 +175,52 @@ static void post_package(lua_State *L) {
   lua_pop(L, 1);
 }
 
+/* Until the string library opens, strings get a stand-in metatable whose
+** every metamethod opens it (replacing the metatable) and redoes the
+** operation: ("x"):upper() and "10" + 1 work from the first use. */
+static int lazystr_index(lua_State *L) {
+  lugo__openlib(L, LUA_STRLIBNAME);
+  lua_pushvalue(L, 2);
+  lua_gettable(L, -2);
+  return 1;
+}
+
+#define LAZYARITH(name, op)                      \
+  static int name(lua_State *L) {                \
+    lugo__openlib(L, LUA_STRLIBNAME);            \
+    lua_settop(L, 2);                            \
+    lua_arith(L, op);                            \
+    return 1;                                    \
+  }
+LAZYARITH(lazy_add, LUA_OPADD)
+LAZYARITH(lazy_sub, LUA_OPSUB)
+LAZYARITH(lazy_mul, LUA_OPMUL)
+LAZYARITH(lazy_mod, LUA_OPMOD)
+LAZYARITH(lazy_pow, LUA_OPPOW)
+LAZYARITH(lazy_div, LUA_OPDIV)
+LAZYARITH(lazy_idiv, LUA_OPIDIV)
+
+static int lazy_unm(lua_State *L) {
+  lugo__openlib(L, LUA_STRLIBNAME);
+  lua_settop(L, 1);
+  lua_arith(L, LUA_OPUNM);
+  return 1;
+}
+
+static void lazystring(lua_State *L) {
+  static const luaL_Reg mm[] = {
+    {"__index", lazystr_index}, {"__add", lazy_add}, {"__sub", lazy_sub},
+    {"__mul", lazy_mul}, {"__mod", lazy_mod}, {"__pow", lazy_pow},
+    {"__div", lazy_div}, {"__idiv", lazy_idiv}, {"__unm", lazy_unm},
+    {NULL, NULL}
+  };
+  lua_pushliteral(L, "");
+  luaL_newlibtable(L, mm);
+  luaL_setfuncs(L, mm, 0);
+  lua_setmetatable(L, -2);
+  lua_pop(L, 1);
+}
+
 static void setglobal_fn(lua_State *L, const char *name, lua_CFunction f) {
   lua_pushcfunction(L, f);
   lua_setglobal(L, name);
@@ -186,9 +233,6 @@ lua_State *lugo__newstate(lugo_runtime *rt, int full) {
   lugo__marshal_openstate(L);
   luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
   lua_pop(L, 1);
-  luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
-  lua_pop(L, 1);
-  lugo__marshal_addstd(L, LUA_STRLIBNAME);
   setglobal_fn(L, "print", l_print);
   lugo__open_go(L);
   lua_setglobal(L, "go");
@@ -203,6 +247,7 @@ lua_State *lugo__newstate(lugo_runtime *rt, int full) {
       lua_pop(L, 1);
     }
   } else {
+    lazystring(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, lazyindex);

@@ -131,7 +131,12 @@ void lugo__marshal_openstate(lua_State *L) {
   int i;
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &STDNAMES);
-  for (i = 0; stdlibs[i]; i++) lugo__marshal_addstd(L, stdlibs[i]);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  for (i = 0; stdlibs[i]; i++) {  /* those already open */
+    if (lua_getfield(L, -1, stdlibs[i]) == LUA_TTABLE) lugo__marshal_addstd(L, stdlibs[i]);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
 }
 
 void lugo__marshal_addstd(lua_State *L, const char *name) {
@@ -147,7 +152,9 @@ void lugo__marshal_addstd(lua_State *L, const char *name) {
 }
 
 /* ---------------------------------------------------------------------
-** the box: memory under construction, owned by the Lua stack
+** the box: memory under construction, owned by the goroutine (g->mbox), so
+** a raise in the middle leaks nothing: the next marshal, or the end of the
+** goroutine, frees what the failed one left.  Its buffer is reused.
 ** ------------------------------------------------------------------- */
 
 typedef struct box {
@@ -157,25 +164,45 @@ typedef struct box {
   size_t nobjs, capobjs;
 } box;
 
-static int box_gc(lua_State *L) {
-  box *b = (box *)lua_touserdata(L, 1);
+static void boxclear(box *b) {
   size_t i;
   for (i = 0; i < b->nobjs; i++) lugo__obj_release(b->objs[i]);
-  free(b->p);
-  free(b->objs);
-  memset(b, 0, sizeof(*b));
-  return 0;
+  b->nobjs = 0;
+  b->n = 0;
 }
 
-static box *newbox(lua_State *L) {
-  box *b = (box *)lua_newuserdatauv(L, sizeof(box), 0);
-  memset(b, 0, sizeof(*b));
-  if (luaL_newmetatable(L, "lugo.marshalbox")) {
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
+static box *getbox(lua_State *L) {
+  lugo_G *g = lugo__G(L);
+  box *b;
+  if (g == NULL) luaL_error(L, "lugo: not running in a goroutine");
+  b = (box *)g->mbox;
+  if (b == NULL) {
+    b = (box *)calloc(1, sizeof(*b));
+    if (b == NULL) luaL_error(L, "not enough memory");
+    g->mbox = b;
   }
-  lua_setmetatable(L, -2);
+  boxclear(b);
+  if (b->cap > 64 * 1024) {  /* do not keep a huge buffer around */
+    free(b->p);
+    b->p = NULL;
+    b->cap = 0;
+  }
   return b;
+}
+
+void lugo__marshal_gfree(lugo_G *g) {
+  box *b = (box *)g->mbox;
+  if (b) {
+    boxclear(b);
+    free(b->p);
+    free(b->objs);
+    free(b);
+    g->mbox = NULL;
+  }
+  if (g->inblob) {
+    lugo__blob_free(g->inblob);
+    g->inblob = NULL;
+  }
 }
 
 /* ---------------------------------------------------------------------
@@ -638,15 +665,14 @@ lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname) {
 
 static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
                           int globals) {
-  W *w;
+  W ws, *w = &ws;
   lugo_blob *blob;
   int i, top;
   box *b;
   first = lua_absindex(L, first);
   luaL_checkstack(L, 10, NULL);
   top = lua_gettop(L);
-  w = (W *)lua_newuserdatauv(L, sizeof(W), 0);  /* freed by the GC */
-  b = newbox(L);
+  b = getbox(L);
   w->L = L;
   w->rt = lugo__G(L) ? lugo__G(L)->rt : NULL;
   w->b = b;
@@ -674,15 +700,31 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
     w->depth--;
   }
   if (globals) encode_globals(w);
-  blob = (lugo_blob *)malloc(sizeof(*blob));
+  blob = (lugo_blob *)calloc(1, sizeof(*blob));
   if (blob == NULL) luaL_error(L, "%s: not enough memory", fname);
-  blob->data = b->p;
+  if (b->n <= 4096) {  /* small: copy, and keep the buffer for next time */
+    blob->data = (char *)malloc(b->n ? b->n : 1);
+    if (blob->data == NULL) {
+      free(blob);
+      luaL_error(L, "%s: not enough memory", fname);
+      return NULL;
+    }
+    memcpy(blob->data, b->p, b->n);
+  } else {  /* large: take it */
+    blob->data = b->p;
+    b->p = NULL;
+    b->cap = 0;
+  }
   blob->n = b->n;
-  blob->objs = b->objs;
-  blob->nobjs = b->nobjs;
+  b->n = 0;
+  if (b->nobjs > 0) {  /* the blob takes the references */
+    blob->objs = b->objs;
+    blob->nobjs = b->nobjs;
+    b->objs = NULL;
+    b->nobjs = b->capobjs = 0;
+  }
   blob->nvals = n;
   blob->globals = globals;
-  memset(b, 0, sizeof(*b));  /* the blob owns it all now */
   lua_settop(L, top);
   return blob;
 }
@@ -870,29 +912,17 @@ static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
   return b->nvals;
 }
 
-static int blobbox_gc(lua_State *L) {
-  lugo_blob **bb = (lugo_blob **)lua_touserdata(L, 1);
-  if (*bb) lugo__blob_free(*bb);
-  *bb = NULL;
-  return 0;
-}
-
 int lugo__unmarshal(lua_State *L, lugo_blob *b) {
-  lugo_blob **bb;
-  int n, bi;
+  lugo_G *g = lugo__G(L);
+  int n;
+  /* the goroutine owns b while it is decoded: a raise leaves it there, to
+  ** be freed by the next unmarshal or when the goroutine ends */
+  if (g->inblob) lugo__blob_free(g->inblob);
+  g->inblob = b;
   luaL_checkstack(L, b->nvals + 10, "too many values");
-  bb = (lugo_blob **)lua_newuserdatauv(L, sizeof(*bb), 0);
-  *bb = b;
-  if (luaL_newmetatable(L, "lugo.blobbox")) {
-    lua_pushcfunction(L, blobbox_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  bi = lua_gettop(L);
   n = unmarshal_boxed(L, b);
-  *bb = NULL;
+  g->inblob = NULL;
   lugo__blob_free(b);
-  lua_remove(L, bi);
   return n;
 }
 

@@ -71,6 +71,10 @@ void lugo__marshal_openstate(lua_State *L);
 
 void lugo__marshal_free_known(struct lugo_runtime *rt);
 
+/* free a goroutine's marshalling leftovers (g is a struct lugo_G *) */
+struct lugo_G;
+void lugo__marshal_gfree(struct lugo_G *g);
+
 /* [-0, +0, m] Record package.loaded[name] as a standard table of L. */
 void lugo__marshal_addstd(lua_State *L, const char *name);
 

@@ -123,6 +123,12 @@ int lugo_wait(lugo_runtime *rt, lugo_goid id, char **msg) {
   return r;
 }
 
+void lugo_hold(lugo_runtime *rt) { lugo_xadd(&rt->hostholds, 1); }
+
+void lugo_release(lugo_runtime *rt) {
+  if (lugo_xadd(&rt->hostholds, -1) == 1) lugo__checkdead(rt);
+}
+
 lugo_runtime *lugo_getruntime(lua_State *L) {
   lugo_G *g = lugo__G(L);
   return g ? g->rt : NULL;

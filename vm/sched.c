@@ -437,6 +437,7 @@ static void g_unlink(lugo_runtime *rt, lugo_G *g) {
 void lugo__g_free(lugo_G *g) {
   if (g->start) lugo__blob_free(g->start);
   if (g->L) lua_close(g->L);
+  lugo__marshal_gfree(g);
   free(g->sg);
   {
     int i;

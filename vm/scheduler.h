@@ -64,6 +64,8 @@ struct lugo_G {
   lugo_value *vals;        /* select: a value slot per case */
   int nvals, capvals;
   lugo_value sendv, recvv; /* single channel ops */
+  void *mbox;              /* marshal.c's reusable buffer (owner M) */
+  lugo_blob *inblob;       /* a blob being decoded (owner M) */
   struct lugo_timer *timer;   /* sleep / select timeout */
   lugo_G *schedlink;   /* guarded by whichever queue holds the G */
   lugo_G *allnext, *allprev;  /* guarded by rt->glock */

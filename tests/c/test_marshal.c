@@ -5,13 +5,24 @@
 
 #include "cutil.h"
 #include "marshal.h"
+#include "scheduler.h"
+#include <stdlib.h>
 
+/* a state with a stand-in goroutine (marshal keeps its buffers there) */
 static lua_State *newL(void) {
   lua_State *L = luaL_newstate();
-  *(void **)lua_getextraspace(L) = NULL;
+  lugo_G *g = (lugo_G *)calloc(1, sizeof(lugo_G));
+  lugo__G(L) = g;
   luaL_openlibs(L);
   lugo__marshal_openstate(L);
   return L;
+}
+
+static void closeL(lua_State *L) {
+  lugo_G *g = lugo__G(L);
+  lua_close(L);
+  lugo__marshal_gfree(g);
+  free(g);
 }
 
 /* run code in A producing a value, copy it to B, run check in B on it */
@@ -25,8 +36,8 @@ static int roundtrip(const char *make, const char *check) {
   lugo__value_push(B, &v);
   ok = lua_pcall(B, 1, 1, 0) == LUA_OK && lua_toboolean(B, -1);
   if (!ok) fprintf(stderr, "\n  check failed: %s\n", lua_tostring(B, -1));
-  lua_close(A);
-  lua_close(B);
+  closeL(A);
+  closeL(B);
   return ok;
 }
 
@@ -79,7 +90,7 @@ static void test_errors(void) {
   CHECK_EQ(lua_pcall(A, 1, 0, 0), LUA_ERRRUN);
   msg = lua_tostring(A, -1);
   CU_ASSERT_PTR_NOT_NULL(strstr(msg, "send: cannot copy coroutine to another goroutine (at field 'h' upvalue 'co')"));
-  lua_close(A);
+  closeL(A);
 }
 
 int main(void) {

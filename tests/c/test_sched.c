@@ -100,14 +100,30 @@ static void test_interrupt(void) {
   char *msg = NULL;
   int n = 0;
   luaL_loadstring(L, "local c = chan() local t = {} for i = 1, 10 do t[i] = i end c:recv()");
+  lugo_hold(rt);  /* we will wake it: not a deadlock */
   lugo_spawn(rt, L, 0, &id);
-  /* hold off deadlock detection is not needed: the interrupt comes first or
-  ** the wait reports deadlock; poll until it is parked */
   while ((n = lugo_interrupt(rt, id, "interrupted by the host")) == 0) sched_yield();
   CHECK_EQ(n, 1);
+  lugo_release(rt);
+  CHECK_EQ(nreports, 0);
   CHECK_EQ(lugo_wait(rt, id, &msg), LUGO_ERRRUN);
   if (msg) CU_ASSERT_PTR_NOT_NULL(strstr(msg, "interrupted by the host"));
   free(msg);
+  lugo_close(rt);
+}
+
+static void test_release_finds_deadlock(void) {
+  /* a goroutine blocked while the host held the runtime is reported when
+  ** the host lets go */
+  lugo_runtime *rt = newrt(2);
+  lua_State *L = lugo_newstate(rt);
+  lugo_goid id;
+  luaL_loadstring(L, "local c = chan() c:recv()");
+  lugo_hold(rt);
+  lugo_spawn(rt, L, 0, &id);
+  lugo_release(rt);
+  CHECK_EQ(lugo_wait(rt, id, NULL), LUGO_EDEADLOCK);
+  CHECK_EQ(nreports, 1);
   lugo_close(rt);
 }
 
@@ -136,7 +152,8 @@ int main(void) {
   static const cutest tests[] = {
     {"fan in", test_fan_in}, {"error", test_error}, {"deadlock", test_deadlock},
     {"sleep is not deadlock", test_sleep_is_not_deadlock},
-    {"interrupt", test_interrupt}, {"close with parked", test_close_with_parked},
+    {"interrupt", test_interrupt},
+    {"release finds deadlock", test_release_finds_deadlock}, {"close with parked", test_close_with_parked},
     {"two runtimes", test_two_runtimes}, {NULL, NULL}
   };
   return cutil_run("sched", tests);

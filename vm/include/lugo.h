@@ -103,6 +103,12 @@ LUGO_API int lugo_spawn(lugo_runtime *rt, lua_State *L, int nargs,
 ** LUGO_EDEADLOCK when every goroutine is blocked forever. */
 LUGO_API int lugo_wait(lugo_runtime *rt, lugo_goid id, char **msg);
 
+/* While a host thread holds a runtime it may still wake goroutines (send on
+** a channel, interrupt them), so blocked goroutines are not reported as
+** deadlocked.  Holds nest; the last release checks for deadlock. */
+LUGO_API void lugo_hold(lugo_runtime *rt);
+LUGO_API void lugo_release(lugo_runtime *rt);
+
 /* Interrupt parked goroutines: each wakes with the Lua error msg raised at
 ** its blocking call.  id 0 interrupts every parked goroutine.  Running
 ** goroutines are not affected.  Returns how many were woken. */
