@@ -104,6 +104,8 @@ static int open_co(lua_State *L) {
 
 static int lazyindex(lua_State *L);
 static void post_package(lua_State *L);
+static void openbase(lua_State *L);
+static const char BASEKEY;
 
 typedef struct lib {
   const char *name;       /* module name (and global) */
@@ -151,11 +153,16 @@ int lugo__openlib(lua_State *L, const char *name) {
 static int lazyindex(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &BASEKEY) == LUA_TNIL) {
+    openbase(L);  /* the first miss opens the base library */
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, 1) != LUA_TNIL) return 1;
+  }
+  lua_settop(L, 2);
   if (strcmp(k, "require") == 0) k = LUA_LOADLIBNAME;
   lugo__openlib(L, k);
   if (lua_isnil(L, -1)) return 1;
-  lua_rawget(L, 1);  /* what the library set: maybe under another name */
-  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 2);  /* the library set its global (require: package) */
   lua_rawget(L, 1);
   return 1;
 }
@@ -226,13 +233,25 @@ static void setglobal_fn(lua_State *L, const char *name, lua_CFunction f) {
   lua_setglobal(L, name);
 }
 
+static const char BASEKEY = 'b';  /* registry: the base library is open */
+
+/* the base library, with lugo's print and select over Lua's */
+static void openbase(lua_State *L) {
+  luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+  lua_pop(L, 1);
+  setglobal_fn(L, "print", l_print);
+  lugo__open_select(L);
+  lua_setglobal(L, "select");
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &BASEKEY);
+}
+
 lua_State *lugo__newstate(lugo_runtime *rt, int full) {
   lua_State *L = luaL_newstate();
   if (L == NULL) return NULL;
   lugo__G(L) = NULL;
   lugo__marshal_openstate(L);
-  luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
-  lua_pop(L, 1);
+  if (full) openbase(L);
   setglobal_fn(L, "print", l_print);
   lugo__open_go(L);
   lua_setglobal(L, "go");
