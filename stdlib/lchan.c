@@ -197,20 +197,23 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
-int lugo__open_chan(lua_State *L) {
+static void chan_metatable(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"send", l_send}, {"recv", l_recv}, {"trysend", l_trysend},
     {"tryrecv", l_tryrecv}, {"close", l_close}, {"len", l_len},
     {"cap", l_cap}, {"range", l_range}, {NULL, NULL}
   };
-  lugo__obj_newmetatable(L, &lugo__chan_type);
   luaL_newlib(L, methods);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_len);
   lua_setfield(L, -2, "__len");
   lua_pushcfunction(L, l_tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+}
+
+const lugo_objtype lugo__chan_type = {"lugo.chan", lugo__chan_free, chan_metatable};
+
+int lugo__open_chan(lua_State *L) {
   lua_pushcfunction(L, l_chan);
   return 1;
 }

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void chan_free(lugo_obj *o) {
+void lugo__chan_free(lugo_obj *o) {
   lugo_chan *c = (lugo_chan *)o;
   size_t i;
   for (i = 0; i < c->count; i++) lugo__value_free(&c->buf[(c->head + i) % c->cap]);
@@ -28,8 +28,6 @@ static void chan_free(lugo_obj *o) {
   pthread_mutex_destroy(&c->lock);
   free(c);
 }
-
-const lugo_objtype lugo__chan_type = {"lugo.chan", chan_free};
 
 lugo_chan *lugo__chan_new(lugo_runtime *rt, size_t cap) {
   lugo_chan *c = (lugo_chan *)calloc(1, sizeof(*c));

@@ -40,7 +40,8 @@ struct lugo_chan {
   lugo_runtime *rt;        /* immutable */
 };
 
-extern const lugo_objtype lugo__chan_type;
+extern const lugo_objtype lugo__chan_type;  /* defined in stdlib/lchan.c */
+void lugo__chan_free(lugo_obj *o);
 
 /* results of channel operations */
 enum {

@@ -96,7 +96,7 @@ void lugo__marshal_learn(lugo_runtime *rt, lua_State *L) {
   /* metatables' method tables (lugo.chan and friends) */
   lua_pushnil(L);
   while (lua_next(L, LUA_REGISTRYINDEX)) {
-    if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
+    if (lua_istable(L, -1)) {
       learntable(k, L);
       if (lua_getfield(L, -1, "__index") == LUA_TTABLE) learntable(k, L);
       lua_pop(L, 1);
@@ -122,21 +122,11 @@ static int isknown(lugo_runtime *rt, lua_CFunction f) {
 
 /* registry: standard library table -> its name */
 static const char STDNAMES = 's';
-static const char *const stdlibs[] = {
-  "string", "table", "math", "io", "os", "coroutine", "utf8", "debug",
-  "package", "lugo", "time", "chan", NULL
-};
 
 void lugo__marshal_openstate(lua_State *L) {
-  int i;
+  /* filled by lugo__marshal_addstd as libraries open */
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &STDNAMES);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  for (i = 0; stdlibs[i]; i++) {  /* those already open */
-    if (lua_getfield(L, -1, stdlibs[i]) == LUA_TTABLE) lugo__marshal_addstd(L, stdlibs[i]);
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
 }
 
 void lugo__marshal_addstd(lua_State *L, const char *name) {

@@ -60,7 +60,8 @@ void lugo__obj_push(lua_State *L, lugo_obj *o) {
   lua_pop(L, 1);
   box = (lugo_obj **)lua_newuserdatauv(L, sizeof(*box), 0);
   *box = NULL;
-  luaL_setmetatable(L, o->type->tname);
+  lugo__obj_metatable(L, o->type);
+  lua_setmetatable(L, -2);
   lugo__obj_grab(o);
   *box = o;
   lua_pushvalue(L, -1);
@@ -72,6 +73,13 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
   lugo_obj **box = (lugo_obj **)lua_touserdata(L, idx);
   const lugo_objtype *bt;
   if (box == NULL || !lua_getmetatable(L, idx)) return NULL;
+  if (t != NULL) {  /* the fast path: compare with t's metatable */
+    int same;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, t);
+    same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same ? *box : NULL;
+  }
   lua_getfield(L, -1, TYPE_FIELD);
   bt = (const lugo_objtype *)lua_touserdata(L, -1);
   lua_pop(L, 2);
@@ -85,10 +93,17 @@ lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t) {
   return o;
 }
 
-void lugo__obj_newmetatable(lua_State *L, const lugo_objtype *t) {
-  if (!luaL_newmetatable(L, t->tname)) return;  /* already there */
+void lugo__obj_metatable(lua_State *L, const lugo_objtype *t) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, t) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 8);
+  lua_pushstring(L, t->tname);
+  lua_setfield(L, -2, "__name");
   lua_pushcfunction(L, obj_gc);
   lua_setfield(L, -2, "__gc");
   lua_pushlightuserdata(L, (void *)t);
   lua_setfield(L, -2, TYPE_FIELD);
+  if (t->metatable) t->metatable(L);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, t);
 }

@@ -17,8 +17,11 @@
 typedef struct lugo_obj lugo_obj;
 
 typedef struct lugo_objtype {
-  const char *tname;            /* metatable name in the registry */
+  const char *tname;            /* metatable __name */
   void (*free)(lugo_obj *o);    /* called when the last reference goes */
+  /* [-0, +0, m] add methods and metamethods to the metatable on top; run
+  ** once per state, when the first object of the type enters it */
+  void (*metatable)(lua_State *L);
 } lugo_objtype;
 
 struct lugo_obj {
@@ -41,8 +44,8 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t);
 /* [-0, +0, v] As lugo__obj_test, raising a type error naming t->tname. */
 lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t);
 
-/* [-0, +0, m] Create the metatable for t (leaves it on the stack):
-** __gc releases, __name is set, __lugotype marks it. */
-void lugo__obj_newmetatable(lua_State *L, const lugo_objtype *t);
+/* [-0, +1, m] Push t's metatable in L, building it on first use: __gc
+** releases, __name is set, __lugotype marks it, then t->metatable. */
+void lugo__obj_metatable(lua_State *L, const lugo_objtype *t);
 
 #endif

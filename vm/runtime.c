@@ -53,6 +53,8 @@ lugo_runtime *lugo_new(const lugo_options *o) {
     free(rt);
     return NULL;
   }
+  lugo__obj_metatable(L, &lugo__chan_type);  /* its methods are standard */
+  lua_pop(L, 1);
   lugo__marshal_learn(rt, L);
   lua_close(L);
   lugo__signals_install();
