@@ -116,7 +116,7 @@ void lugo__marshal_free_known(lugo_runtime *rt) {
 }
 
 static int isknown(lugo_runtime *rt, lua_CFunction f) {
-  lugo_known *k = rt->known;
+  lugo_known *k = rt ? rt->known : NULL;
   return k && bsearch(&f, (void *)k->f, k->n, sizeof(*k->f), cmpfn) != NULL;
 }
 

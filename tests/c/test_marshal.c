@@ -13,8 +13,12 @@ static lua_State *newL(void) {
   lua_State *L = luaL_newstate();
   lugo_G *g = (lugo_G *)calloc(1, sizeof(lugo_G));
   lugo__G(L) = g;
+  static const char *const std[] = {"string", "table", "math", "os", "io",
+                                    "coroutine", "utf8", "debug", "package", NULL};
+  int i;
   luaL_openlibs(L);
   lugo__marshal_openstate(L);
+  for (i = 0; std[i]; i++) lugo__marshal_addstd(L, std[i]);
   return L;
 }
 
