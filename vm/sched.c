@@ -112,7 +112,7 @@ static lugo_G *globget(lugo_runtime *rt, lugo_P *p, int max) {
 }
 
 static void pidleput(lugo_runtime *rt, lugo_P *p) {
-  p->m = NULL;
+  lugo_store(&p->own, 0);
   p->link = rt->pidle;
   rt->pidle = p;
   lugo_xadd(&rt->npidle, 1);
@@ -244,7 +244,52 @@ static void handoffp(lugo_runtime *rt, lugo_P *p) {
 
 static void acquirep(lugo_M *m, lugo_P *p) {
   m->p = p;
-  p->m = m;
+  lugo_store(&p->own, LUGO_OWN(m, P_LOCKED));
+  lugo_store(&m->curp, p);
+}
+
+/* Owner M, in runtime code called from Lua: lock our P against a retake.
+** Returns 0 (and forgets the P) if sysmon took it. */
+static int lockp(lugo_M *m) {
+  lugo_P *p = m->p;
+  int64_t own;
+  if (p == NULL) return 0;
+  own = lugo_load(&p->own);
+  if (own == LUGO_OWN(m, P_LOCKED)) return 1;  /* already (scheduler code) */
+  if (lugo_cas(&p->own, LUGO_OWN(m, P_INLUA), LUGO_OWN(m, P_LOCKED))) return 2;
+  m->p = NULL;  /* retaken while we were in C code */
+  lugo_store(&m->curp, NULL);
+  return 0;
+}
+
+static void unlockp(lugo_M *m, int how) {
+  if (how == 2) lugo_store(&m->p->own, LUGO_OWN(m, P_INLUA));
+}
+
+int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p) {
+  if (!lugo_cas(&p->own, LUGO_OWN(m, P_INLUA), 0)) return 0;
+  lugo_xadd(&rt->nincall, 1);
+  handoffp(rt, p);
+  return 1;
+}
+
+/* Owner M without a P (after a blockm wait or a retake): get one, waiting
+** for one to be handed over if none is idle. */
+static void reacquirep(lugo_runtime *rt, lugo_M *m) {
+  lugo_P *p;
+  pthread_mutex_lock(&rt->lock);
+  p = pidleget(rt);
+  if (p == NULL) {
+    m->link = rt->pwait;
+    rt->pwait = m;
+    pthread_mutex_unlock(&rt->lock);
+    lugo__sema_wait(&m->park);
+    pthread_mutex_lock(&rt->lock);
+    p = m->nextp;
+    m->nextp = NULL;
+  }
+  pthread_mutex_unlock(&rt->lock);
+  acquirep(m, p);
 }
 
 /* ---------------------------------------------------------------------
@@ -255,9 +300,12 @@ static void acquirep(lugo_M *m, lugo_P *p) {
 ** Ms (runnext with next), else on the global queue. */
 static void runqput_any(lugo_runtime *rt, lugo_G *g, int next) {
   lugo_M *m = tls_m;
-  if (m != NULL && m->rt == rt && m->p != NULL) {
+  int how;
+  if (m != NULL && m->rt == rt && (how = lockp(m)) != 0) {
     lugo_G *batch[LUGO_RUNQ_SIZE / 2 + 1];
     int n = lugo__runq_put(&m->p->q, g, next, batch), i;
+    int more = lugo__runq_len(&m->p->q) > 1;
+    unlockp(m, how);
     if (n > 0) {
       pthread_mutex_lock(&rt->lock);
       for (i = 0; i < n; i++) globput(rt, batch[i]);
@@ -265,7 +313,7 @@ static void runqput_any(lugo_runtime *rt, lugo_G *g, int next) {
     }
     /* a G in runnext runs as soon as this one parks (communicating pairs
     ** stay on one M); wake another M only when there is more to steal */
-    if (!next || lugo__runq_len(&m->p->q) > 1) wakep(rt);
+    if (!next || more || n > 0) wakep(rt);
     return;
   }
   pthread_mutex_lock(&rt->lock);
@@ -322,24 +370,16 @@ static void blockm_wait(lugo_G *g) {
   lugo_runtime *rt = g->rt;
   lugo_M *m = tls_m;
   lugo_P *p = m->p;
-  m->p = NULL;
-  p->m = NULL;
-  handoffp(rt, p);
-  lugo__sema_wait(&g->sema);
-  /* get a P back: an idle one, or wait for one to be handed over */
-  pthread_mutex_lock(&rt->lock);
-  p = pidleget(rt);
-  if (p == NULL) {
-    m->link = rt->pwait;
-    rt->pwait = m;
-    pthread_mutex_unlock(&rt->lock);
-    lugo__sema_wait(&m->park);
-    pthread_mutex_lock(&rt->lock);
-    p = m->nextp;
-    m->nextp = NULL;
+  if (lockp(m)) {
+    m->p = NULL;
+    lugo_store(&m->curp, NULL);
+    handoffp(rt, p);
+  } else {
+    lugo_xadd(&rt->nincall, -1);  /* retaken: now counted as blocked */
   }
-  pthread_mutex_unlock(&rt->lock);
-  acquirep(m, p);
+  lugo__sema_wait(&g->sema);
+  reacquirep(rt, m);  /* get a P back */
+  lugo_store(&m->p->own, LUGO_OWN(m, P_INLUA));  /* back into Lua */
   lugo_xadd(&rt->nblockm, -1);
   lugo_store(&g->blockm, 0);
 }
@@ -529,13 +569,13 @@ static const char *errmsg(lua_State *co) {
   return msg;
 }
 
+static void execute_done(lugo_runtime *rt, lugo_G *g, int st, int nres);
+
 /* Owner M.  Run g until it yields or ends. */
 static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   lugo_P *p = m->p;
   int st, nres = 0;
   if (!inherit) p->schedtick++;
-  lugo_store_relaxed(&p->tick, p->schedtick);
-  if (!inherit) lugo_store_relaxed(&p->tickwhen, lugo__nanotime());
   lugo_store(&g->status, G_RUNNING);
   if (g->L == NULL && !startg(rt, g)) return;
   m->curg = g;
@@ -547,11 +587,29 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   g->chainok = 1;
   lugo__set_sigco(g->co);
   lugo_xadd(&rt->nswitch, 1);
+  lugo_store(&p->own, LUGO_OWN(m, P_INLUA));
   st = lua_resume(g->co, NULL, g->nargs, &nres);
   lugo__set_sigco(NULL);
   m->curg = NULL;
   lugo_store_relaxed(&m->curgid, 0);
   g->nargs = 0;
+  p = m->p;  /* a blockm wait may have changed it */
+  if (p == NULL || !lugo_cas(&p->own, LUGO_OWN(m, P_INLUA), LUGO_OWN(m, P_LOCKED))) {
+    /* sysmon took our P while the G was in C code: finish this G's
+    ** switch without one (runqput_any falls back to the global queue),
+    ** then get a P before scheduling again */
+    m->p = NULL;
+    lugo_store(&m->curp, NULL);
+    execute_done(rt, g, st, nres);
+    reacquirep(rt, m);
+    lugo_xadd(&rt->nincall, -1);
+    return;
+  }
+  execute_done(rt, g, st, nres);
+}
+
+/* Owner M.  g's resume returned st: park, requeue, or finish it. */
+static void execute_done(lugo_runtime *rt, lugo_G *g, int st, int nres) {
   if (st == LUA_YIELD) {
     lua_pop(g->co, nres);
     switch (g->yieldreason) {
@@ -666,6 +724,7 @@ top:
       return g;
     }
     m->p = NULL;
+    lugo_store(&m->curp, NULL);
     if (!handtowaiter(rt, p)) pidleput(rt, p);
     pthread_mutex_unlock(&rt->lock);
   }
@@ -723,6 +782,7 @@ static void *mstart(void *arg) {
     pthread_mutex_lock(&rt->lock);
     pidleput(rt, m->p);
     m->p = NULL;
+    lugo_store(&m->curp, NULL);
     pthread_mutex_unlock(&rt->lock);
   }
   tls_m = NULL;
@@ -738,7 +798,7 @@ void lugo__checkdead(lugo_runtime *rt) {
   if (lugo_load(&rt->stop) || lugo_load(&rt->deadlocked)) return;
   if (lugo_load(&rt->hostholds) > 0 || lugo_load(&rt->nhostdone) > 0) return;
   pthread_mutex_lock(&rt->lock);
-  dead = lugo_load(&rt->nhostdone) == 0 &&
+  dead = lugo_load(&rt->nhostdone) == 0 && lugo_load(&rt->nincall) == 0 &&
          lugo_load(&rt->npidle) == rt->nprocs && rt->gqhead == NULL &&
          lugo_load(&rt->nblockm) == 0 && rt->pwait == NULL &&
          lugo_load(&rt->ngoroutines) > 0 && lugo__timers_pending(rt) == 0;

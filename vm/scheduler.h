@@ -73,17 +73,20 @@ struct lugo_G {
   int done; char *errmsg;
 };
 
+/* P ownership (p->own, atomic): 0 when idle, else OWN(m, state) where
+** state says whether its M is in runtime code (P_LOCKED: nobody may take
+** the P) or inside Lua (P_INLUA: sysmon may retake it from an M stuck in a
+** long C call).  The owner's id is part of the word, so an M that lost its
+** P can never CAS it back from a new owner. */
+enum { P_LOCKED = 1, P_INLUA = 2 };
+#define LUGO_OWN(m, st) ((((int64_t)(m)->id + 1) << 2) | (st))
+
 struct lugo_P {
   int id;
   lugo_runq q;
-  lugo_M *m;             /* owner M, or NULL when idle (guarded by sched lock for idle) */
+  lugo_ai64 own;         /* atomic: see above */
   uint32_t schedtick;    /* owner M only */
-  lugo_au32 tick;        /* atomic copy of schedtick for sysmon */
-  lugo_ai64 tickwhen;    /* atomic: when the current time slice started */
-  lugo_au32 sysmontick;  /* sysmon only */
-  int64_t sysmonwhen;    /* sysmon only */
   lugo_P *link;          /* idle list, guarded by sched lock */
-  uint64_t rng;          /* owner M only */
 };
 
 struct lugo_M {
@@ -103,6 +106,8 @@ struct lugo_M {
   uint32_t sysmontick;    /* sysmon only */
   int64_t sysmonwhen;     /* sysmon only */
   lugo_aint preempt;      /* atomic: sysmon asks the running G to yield */
+  lugo_aptr curp;         /* atomic: the P this M owns (for sysmon) */
+  int64_t preemptwhen;    /* sysmon only: when it asked, 0 if not */
   /* preemption hook bookkeeping: this M's thread only (its signal handler
   ** included; sigco is NULL while these change) */
   lua_State *hookco;      /* coroutine carrying our one-shot hook */
@@ -128,6 +133,8 @@ struct lugo_runtime {
   lugo_aint nmspinning;     /* atomic */
   lugo_M *pwait;            /* Ms whose blocked G woke and want a P */
   lugo_aint nblockm;        /* atomic: Gs blocking their M */
+  lugo_aint nincall;        /* atomic: Ms whose P sysmon retook while they
+                               ran C code (they come back wanting a P) */
   int stopping;             /* guarded by lock; also read atomically below */
   lugo_aint stop;           /* atomic: shutting down */
 
@@ -208,6 +215,10 @@ void lugo__preempt_hook(lua_State *L, lua_Debug *ar);
 
 /* checked by an M that goes idle */
 void lugo__checkdead(lugo_runtime *rt);
+
+/* sysmon: take p from an M stuck in C code (p->own was OWN(m, P_INLUA));
+** returns 1 if it did, and then hands p to another M */
+int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p);
 
 /* gstate.c: goroutine states */
 lua_State *lugo__newstate(lugo_runtime *rt, int full);

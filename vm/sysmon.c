@@ -12,9 +12,13 @@
 ** yieldable; if not it does nothing and sysmon asks again later.  So no
 ** hook exists until a preemption is due, and code runs at stock speed.
 **
-** Not done yet: handing the P of an M stuck in a long C call to another M
-** (a goroutine blocked in a runtime operation inside non-yieldable code
-** hands its P off by itself, see blockm in sched.c).
+** If the G has not yielded 20 ms after it was asked, it is in C code (or
+** in Lua that cannot yield): sysmon takes its P (a CAS on p->own, which
+** only succeeds while the M is inside Lua, see scheduler.h) and hands it to
+** another M, so the other goroutines keep running.  The stuck M finishes
+** its G's switch without a P and then waits for one.  (A goroutine blocked
+** in a runtime operation inside non-yieldable code hands its P off by
+** itself, see blockm in sched.c.)
 */
 #include <errno.h>
 #include <signal.h>
@@ -27,6 +31,7 @@
 #define LUGO_SIGPREEMPT SIGURG
 #define TICK_NS   (5 * 1000000LL)
 #define SLICE_NS  (10 * 1000000LL)
+#define STUCK_NS  (20 * 1000000LL)
 
 static struct sigaction oldsa;
 static lugo_aint installed;
@@ -109,23 +114,37 @@ int lugo__signals_install(void) {
 ** the sysmon thread
 ** ------------------------------------------------------------------- */
 
+/* Preempt Gs that ran a whole slice; take the P of an M whose G did not
+** answer within STUCK_NS (it is in C code, or in Lua that cannot yield). */
 static void retake(lugo_runtime *rt, int64_t now) {
-  lugo_M *m;
+  lugo_M *m, *stuck[16];
+  lugo_P *stuckp[16];
+  int nstuck = 0, i;
   pthread_mutex_lock(&rt->lock);
   for (m = rt->allm; m != NULL; m = m->alllink) {
     uint32_t t = lugo_load_relaxed(&m->tick);
     if (lugo_load_relaxed(&m->curgid) == 0 || t != m->sysmontick) {
       m->sysmontick = t;
       m->sysmonwhen = now;
+      m->preemptwhen = 0;
       continue;
     }
-    if (now - m->sysmonwhen > SLICE_NS) {
+    if (now - m->sysmonwhen <= SLICE_NS) continue;
+    if (m->preemptwhen == 0 || now - m->preemptwhen > SLICE_NS) {
+      if (m->preemptwhen == 0) m->preemptwhen = now;
       lugo_store(&m->preempt, 1);
       pthread_kill(m->thread, LUGO_SIGPREEMPT);
-      m->sysmonwhen = now;  /* ask again after another slice */
+    }
+    if (now - m->preemptwhen > STUCK_NS && nstuck < 16) {
+      lugo_P *p = (lugo_P *)lugo_load(&m->curp);
+      if (p != NULL) {
+        stuck[nstuck] = m;
+        stuckp[nstuck++] = p;
+      }
     }
   }
   pthread_mutex_unlock(&rt->lock);
+  for (i = 0; i < nstuck; i++) lugo__retake(rt, stuck[i], stuckp[i]);
 }
 
 static void *sysmon(void *arg) {
