@@ -47,10 +47,10 @@ static void test_fan_in(void) {
     char *msg = NULL;
     int r = run(rt,
                 "local c = chan(16)\n"
-                "for i = 1, 500 do go(function(c, i) c:send(i) end, c, i) end\n"
+                "for i = 1, 2000 do go(function(c, i) c:send(i) end, c, i) end\n"
                 "local s = 0\n"
-                "for i = 1, 500 do s = s + c:recv() end\n"
-                "assert(s == 500 * 501 // 2, s)\n",
+                "for i = 1, 2000 do s = s + c:recv() end\n"
+                "assert(s == 2000 * 2001 // 2, s)\n",
                 &msg);
     if (msg) fprintf(stderr, "%s\n", msg);
     CHECK_EQ(r, LUGO_OK);

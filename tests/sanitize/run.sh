@@ -9,7 +9,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bdir=$root/build-$kind
 case $kind in
   address) flags="-fsanitize=address,undefined -fno-omit-frame-pointer -g -O1" ;;
-  thread)  flags="-fsanitize=thread -fno-omit-frame-pointer -g -O1" ;;
+  # Lua throws (errors and coroutine yields) with _longjmp on Linux, which
+  # this TSan does not follow: its shadow call stack grows by a few frames
+  # at every goroutine switch until memory runs out.  Plain longjmp it
+  # understands.
+  thread)  flags="-fsanitize=thread -fno-omit-frame-pointer -g -O1 -DLUAI_THROW(L,c)=longjmp((c)->b,1) -DLUAI_TRY(L,c,a)=if(setjmp((c)->b)==0){a} -Dluai_jmpbuf=jmp_buf" ;;
   *) echo "run.sh: unknown sanitizer '$kind'" >&2; exit 2 ;;
 esac
 "$root/tests/sanitize/build-lua.sh" "$bdir/lua" "$flags"
@@ -21,8 +25,4 @@ cmake --build "$bdir" -j2
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitize/tsan.supp:${TSAN_OPTIONS:-}"
-# TSan: the stress tests are left out -- with thousands of goroutine states
-# TSan's shadow memory grows past what the machine has (see PERFORMANCE.md)
-exclude='^$'
-[ "$kind" = thread ] && exclude='stress|storm'
-ctest --test-dir "$bdir" -L core -E "$exclude" --output-on-failure -j2 --timeout 600
+ctest --test-dir "$bdir" -L core --output-on-failure -j2 --timeout 600
