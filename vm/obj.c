@@ -4,6 +4,7 @@
 ** in one lua_State and are touched by its goroutine only.
 */
 #include "obj.h"
+#include "scheduler.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -74,10 +75,16 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
   const lugo_objtype *bt;
   if (box == NULL || !lua_getmetatable(L, idx)) return NULL;
   if (t != NULL) {  /* the fast path: compare with t's metatable */
+    lugo_G *g = lugo__G(L);
     int same;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, t);
-    same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
+    if (g != NULL && g->objmt[t->id] != NULL) {
+      same = lua_topointer(L, -1) == g->objmt[t->id];
+      lua_pop(L, 1);
+    } else {
+      lua_rawgetp(L, LUA_REGISTRYINDEX, t);
+      same = lua_rawequal(L, -1, -2);
+      lua_pop(L, 2);
+    }
     return same ? *box : NULL;
   }
   lua_getfield(L, -1, TYPE_FIELD);
@@ -94,7 +101,11 @@ lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t) {
 }
 
 void lugo__obj_metatable(lua_State *L, const lugo_objtype *t) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, t) == LUA_TTABLE) return;
+  lugo_G *g = lugo__G(L);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, t) == LUA_TTABLE) {
+    if (g != NULL) g->objmt[t->id] = lua_topointer(L, -1);
+    return;
+  }
   lua_pop(L, 1);
   lua_createtable(L, 0, 8);
   lua_pushstring(L, t->tname);
@@ -105,5 +116,6 @@ void lugo__obj_metatable(lua_State *L, const lugo_objtype *t) {
   lua_setfield(L, -2, TYPE_FIELD);
   if (t->metatable) t->metatable(L);
   lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, t);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, t);  /* keeps it alive: the pointer */
+  if (g != NULL) g->objmt[t->id] = lua_topointer(L, -1);  /* stays valid */
 }

@@ -16,7 +16,10 @@
 
 typedef struct lugo_obj lugo_obj;
 
+#define LUGO_NOBJTYPES 8
+
 typedef struct lugo_objtype {
+  int id;                       /* 0..LUGO_NOBJTYPES-1, unique per type */
   const char *tname;            /* metatable __name */
   void (*free)(lugo_obj *o);    /* called when the last reference goes */
   /* [-0, +0, m] add methods and metamethods to the metatable on top; run

@@ -12,6 +12,7 @@
 #include "event.h"
 #include "lugo.h"
 #include "marshal.h"
+#include "obj.h"
 #include "runq.h"
 #include "sema.h"
 
@@ -65,6 +66,8 @@ struct lugo_G {
   int nvals, capvals;
   lugo_value sendv, recvv; /* single channel ops */
   void *mbox;              /* marshal.c's reusable buffer (owner M) */
+  const void *objmt[LUGO_NOBJTYPES];  /* this state's object metatables,
+                                         by type id (obj.c; owner M) */
   lugo_blob *inblob;       /* a blob being decoded (owner M) */
   struct lugo_timer *timer;   /* sleep / select timeout */
   lugo_G *schedlink;   /* guarded by whichever queue holds the G */
