@@ -107,7 +107,12 @@ int main(int argc, char **argv) {
     } else if (strncmp(a, "-e", 2) == 0 || strncmp(a, "-l", 2) == 0) {
       hasexec = 1;
     } else if (strcmp(a, "-p") == 0) {
-      if (++i >= argc || atoi(argv[i]) < 1) { usage(a); return 1; }
+      if (++i >= argc) { usage(a); return 1; }
+      if (atoi(argv[i]) < 1) {
+        fprintf(stderr, "%s: -p: '%s' is not a positive number of processors\n",
+                progname, argv[i]);
+        return 1;
+      }
       o.procs = atoi(argv[i]);
     } else if (strcmp(a, "-race") == 0) {
       fprintf(stderr, "%s: -race: the race detector is not available yet\n", progname);
@@ -139,7 +144,7 @@ int main(int argc, char **argv) {
   L = lugo_newstate(rt);
   /* arg table, as lua builds it */
   {
-    int base = script ? script : argc;
+    int base = script;  /* no script: arg[0] is the command, as in lua */
     lua_createtable(L, argc - base, base + 1);
     for (i = 0; i < argc; i++) {
       lua_pushstring(L, argv[i]);

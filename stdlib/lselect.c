@@ -75,6 +75,15 @@ static int finish(lua_State *L, lugo_G *g, int idx, int ok) {
     int i;  /* values of sends that did not happen go back */
     for (i = 0; i < g->nvals; i++) lugo__value_free(&g->vals[i]);
   }
+  if (g->rt->evhook) {  /* the case's own event, then the select's */
+    lugo_chan *c;
+    lua_rawgeti(L, 1, idx + 1);
+    lua_getfield(L, -1, isrecv ? "recv" : "send");
+    c = (lugo_chan *)lugo__obj_test(L, -1, &lugo__chan_type);
+    lua_pop(L, 2);
+    if (isrecv) LUGO_EVENT(g->rt, LUGO_EV_RECV, g->id, c, ok);
+    else LUGO_EVENT(g->rt, LUGO_EV_SEND, g->id, c, 0);
+  }
   LUGO_EVENT(g->rt, LUGO_EV_SELECT, g->id, NULL, idx);
   if (lua_isnil(L, base + 1)) {  /* no handler: i[, v, ok] */
     lua_pushinteger(L, idx + 1);

@@ -7,6 +7,7 @@
 
 #include "cutil.h"
 #include "lugo.h"
+#include "scheduler.h"
 
 static int nreports;
 static lugo_report_kind lastkind;
@@ -140,6 +141,38 @@ static void test_close_with_parked(void) {
   lugo_close(rt);
 }
 
+/* every synchronising event reaches the listener */
+static _Atomic int nev[LUGO_EV_END + 1];
+
+static void onevent(lugo_runtime *rt, const lugo_event *e, void *ud) {
+  (void)rt;
+  (void)ud;
+  nev[e->kind]++;
+}
+
+static void test_events(void) {
+  lugo_runtime *rt = newrt(2);
+  int k;
+  for (k = 0; k <= LUGO_EV_END; k++) nev[k] = 0;
+  rt->evud = NULL;
+  rt->evhook = onevent;
+  CHECK_EQ(run(rt,
+               "local c, d = chan(), chan(1)\n"
+               "go(function(c) c:send(1) c:send(2) end, c)\n"
+               "c:recv()\n"
+               "select{{recv = c}}\n"
+               "d:send(3) d:close()\n"
+               "select{{recv = d}, default = 1}\n",
+               NULL), LUGO_OK);
+  lugo_close(rt);
+  CHECK_EQ(nev[LUGO_EV_GO], 2);      /* main (from the host) and one go() */
+  CU_ASSERT(nev[LUGO_EV_SEND] >= 3);
+  CHECK_EQ(nev[LUGO_EV_RECV], 3);     /* recv, and the two selects' cases */
+  CHECK_EQ(nev[LUGO_EV_CLOSE], 1);
+  CHECK_EQ(nev[LUGO_EV_SELECT], 2);
+  CU_ASSERT(nev[LUGO_EV_END] >= 2);
+}
+
 static void test_two_runtimes(void) {
   lugo_runtime *a = newrt(1), *b = newrt(1);
   CHECK_EQ(run(a, "local c = chan(1) c:send(1) assert(c:recv() == 1)", NULL), LUGO_OK);
@@ -154,7 +187,7 @@ int main(void) {
     {"sleep is not deadlock", test_sleep_is_not_deadlock},
     {"interrupt", test_interrupt},
     {"release finds deadlock", test_release_finds_deadlock}, {"close with parked", test_close_with_parked},
-    {"two runtimes", test_two_runtimes}, {NULL, NULL}
+    {"two runtimes", test_two_runtimes}, {"events", test_events}, {NULL, NULL}
   };
   return cutil_run("sched", tests);
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# run.sh LUGO -- the lugo command's options, arguments and exit statuses,
+# checked against what `lua` does where lugo follows it.
+set -u
+lugo=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# expect NAME WANT_STATUS WANT_STDOUT WANT_STDERR_SUBSTRING -- command...
+expect() {
+  local name=$1 status=$2 out=$3 err=$4; shift 4
+  local got_out got_err got_status
+  got_out=$("$@" 2> "$tmp/err" < "${STDIN:-/dev/null}")
+  got_status=$?
+  got_err=$(cat "$tmp/err")
+  if [ "$got_status" = "$status" ] && [ "$got_out" = "$out" ] &&
+     { [ -z "$err" ] || [[ $got_err == *"$err"* ]]; }; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL $name: status $got_status (want $status)"
+    echo "  stdout: $(printf %q "$got_out") (want $(printf %q "$out"))"
+    echo "  stderr: $got_err (want *$err*)"
+  fi
+}
+
+printf 'print("script", ...)\nprint(arg[0], arg[1], arg[2], #arg)\n' > "$tmp/s.lua"
+printf 'return {x = 42}\n' > "$tmp/mymod.lua"
+printf 'print("from stdin", ...)\n' > "$tmp/in.lua"
+
+expect "script with args" 0 "$(printf 'script\ta\tb\n%s\ta\tb\t2' "$tmp/s.lua")" "" \
+  "$lugo" "$tmp/s.lua" a b
+expect "-e runs a statement" 0 "7" "" "$lugo" -e 'print(3 + 4)'
+expect "-e twice, in order" 0 "$(printf '1\n2')" "" "$lugo" -e 'x = 1 print(x)' -e 'print(x + 1)'
+expect "-e then script" 0 "$(printf 'script\tq\n%s\tq\tnil\t1' "$tmp/s.lua")" "" \
+  "$lugo" -e 'y = 1' "$tmp/s.lua" q
+expect "arg without a script, as lua" 0 "$(printf '%s\t-e\t2' "$lugo")" "" \
+  "$lugo" -e 'print(arg[0], arg[1], #arg)'
+expect "-l mod" 0 "42" "" env LUA_PATH="$tmp/?.lua" "$lugo" -l mymod -e 'print(mymod.x)'
+expect "-l g=mod" 0 "42" "" env LUA_PATH="$tmp/?.lua" "$lugo" -l m=mymod -e 'print(m.x)'
+expect "-v" 0 "lugo 0.1.0 (Lua 5.4.4) with Go's concurrency" "" "$lugo" -v
+STDIN=$tmp/in.lua expect "- reads stdin" 0 "$(printf 'from stdin\tz')" "" "$lugo" - z
+STDIN=$tmp/in.lua expect "piped stdin without a script" 0 "from stdin" "" "$lugo"
+expect "-- ends options" 0 "$(printf 'script\t-v\n%s\t-v\tnil\t1' "$tmp/s.lua")" "" \
+  "$lugo" -- "$tmp/s.lua" -v
+expect "-p N sets GOMAXPROCS" 0 "3" "" "$lugo" -p 3 -e 'print(runtime.GOMAXPROCS())'
+expect "LUGO_MAXPROCS" 0 "5" "" env LUGO_MAXPROCS=5 "$lugo" -e 'print(runtime.GOMAXPROCS())'
+expect "-p takes precedence" 0 "2" "" env LUGO_MAXPROCS=5 "$lugo" -p 2 -e 'print(runtime.GOMAXPROCS())'
+expect "-p 0 refused" 1 "" "not a positive number" "$lugo" -p 0 -e 'print(1)'
+expect "-p without a value" 1 "" "'-p' needs argument" "$lugo" -p
+expect "unknown option" 1 "" "unrecognized option '-x'" "$lugo" -x
+expect "missing script" 1 "" "cannot open $tmp/nope.lua" "$lugo" "$tmp/nope.lua"
+expect "syntax error in -e" 1 "" "(command line):1:" "$lugo" -e 'x ='
+expect "error in main: exit 1, like lua" 1 "" "boom" "$lugo" -e 'error("boom")'
+expect "-race is not available yet" 0 "1" "not available yet" "$lugo" -race -e 'print(1)'
+expect "-trace is not available yet" 0 "1" "not available yet" "$lugo" -trace "$tmp/t.json" -e 'print(1)'
+expect "os.exit status" 3 "" "" "$lugo" -e 'os.exit(3)'
+expect "os.exit(true)" 0 "" "" "$lugo" -e 'os.exit(true)'
+expect "os.exit(false)" 1 "" "" "$lugo" -e 'os.exit(false)'
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
