@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bcscan.h"
 #include "obj.h"
 #include "scheduler.h"
 
@@ -216,6 +217,7 @@ typedef struct W {
   int names;    /* stack index: global names seen -> true, and a queue at
                    [1..nq] of names still to look up (0 when not scanning) */
   int nq;
+  int checknext;  /* the next function encoded is go's: check its writes */
   int nextid;
   int depth;
   const char *fname;
@@ -306,87 +308,130 @@ static int cantcopy(W *w, int idx) {
 
 
 /* ---------------------------------------------------------------------
-** the globals scan: string constants of a dumped function (Lua 5.4's
-** binary chunk format, read by us; public API only) name the globals the
-** goroutine may read.  A superset of the GETTABUP _ENV keys: a constant
-** that is not a global name costs one lookup.  (The full data-flow scan
-** with write checks is the copy-contract issue's.)
+** the globals scan (bcscan.c reads the bytecode): the globals a crossing
+** function reads are copied; in the function given to go, assigning a
+** global the spawner has, a captured local, or into a captured plain
+** table is refused, since the goroutine would only change its own copy
 ** ------------------------------------------------------------------- */
-
-typedef struct scan { const unsigned char *p, *end; int bad; } scan;
-
-static size_t scansize(scan *c) {
-  size_t x = 0;
-  int b;
-  do {
-    if (c->p >= c->end) { c->bad = 1; return 0; }
-    b = *c->p++;
-    x = (x << 7) | (size_t)(b & 0x7f);
-  } while ((b & 0x80) == 0);
-  return x;
-}
-
-static void scanskip(scan *c, size_t n) {
-  if ((size_t)(c->end - c->p) < n) { c->bad = 1; c->p = c->end; }
-  else c->p += n;
-}
-
-/* a dumped string: returns its bytes (len in *len) or NULL */
-static const char *scanstring(scan *c, size_t *len) {
-  size_t n = scansize(c);
-  const char *s;
-  if (n == 0 || c->bad) return NULL;
-  *len = n - 1;
-  s = (const char *)c->p;
-  scanskip(c, n - 1);
-  return c->bad ? NULL : s;
-}
 
 static void queue_name(W *w, const char *s, size_t len);
 
-static void scanfunction(W *w, scan *c, int depth) {
-  size_t n, i, len;
-  if (depth > 200) { c->bad = 1; return; }
-  scanstring(c, &len);              /* source */
-  scansize(c); scansize(c);         /* linedefined, lastlinedefined */
-  scanskip(c, 3);                   /* numparams, is_vararg, maxstacksize */
-  n = scansize(c); scanskip(c, n * 4);  /* code */
-  n = scansize(c);                  /* constants */
-  for (i = 0; i < n && !c->bad; i++) {
-    int tt;
-    if (c->p >= c->end) { c->bad = 1; return; }
-    tt = *c->p++;
-    switch (tt) {
-      case 3: case 19: scanskip(c, 8); break;  /* integer, float */
-      case 4: case 20: {                        /* short, long string */
-        const char *s = scanstring(c, &len);
-        if (s && len > 0 && len <= 64) queue_name(w, s, len);
-        break;
-      }
-      default: break;                           /* nil, false, true */
+/* a global's value (on top) is the standard library's or lugo's own */
+static int isstandard(W *w) {
+  lua_State *L = w->L;
+  int std = 0;
+  if (lua_iscfunction(L, -1)) {
+    if (lua_getupvalue(L, -1, 1) != NULL) lua_pop(L, 1);
+    else std = isknown(w->rt, lua_tocfunction(L, -1));
+  } else if (lua_istable(L, -1)) {
+    lua_pushvalue(L, -1);
+    std = lua_rawget(L, w->std) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (!std) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+      std = lua_rawequal(L, -1, -2);
+      lua_pop(L, 1);
     }
   }
-  n = scansize(c); scanskip(c, n * 3);  /* upvalues */
-  n = scansize(c);                      /* protos */
-  for (i = 0; i < n && !c->bad; i++) scanfunction(w, c, depth + 1);
-  n = scansize(c); scanskip(c, n);      /* lineinfo */
-  n = scansize(c);                      /* abslineinfo */
-  for (i = 0; i < n && !c->bad; i++) { scansize(c); scansize(c); }
-  n = scansize(c);                      /* locvars */
-  for (i = 0; i < n && !c->bad; i++) { scanstring(c, &len); scansize(c); scansize(c); }
-  n = scansize(c);                      /* upvalue names */
-  for (i = 0; i < n && !c->bad; i++) scanstring(c, &len);
+  return std;
 }
 
-static void scandump(W *w, const char *dump, size_t n) {
-  scan c;
-  /* header: signature 4, version 1, format 1, data 6, sizes 3, int 8,
-  ** num 8, then the main function's upvalue count 1 */
-  if (n < 32) return;
-  c.p = (const unsigned char *)dump + 32;
-  c.end = (const unsigned char *)dump + n;
-  c.bad = 0;
-  scanfunction(w, &c, 0);
+typedef struct scanctx {
+  W *w;
+  int fidx;        /* the function being scanned */
+  int check;       /* the function given to go: refuse writes */
+  lugo_scanev bad; /* the first refused write */
+  int hasbad;
+} scanctx;
+
+static int onscan(void *ud, const lugo_scanev *ev) {
+  scanctx *c = (scanctx *)ud;
+  lua_State *L = c->w->L;
+  switch (ev->what) {
+    case LUGO_SCAN_GREAD:
+      if (ev->len > 0) queue_name(c->w, ev->name, ev->len);
+      return 0;
+    case LUGO_SCAN_GWRITE: {
+      int refuse;
+      if (!c->check) return 0;
+      lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+      lua_pushlstring(L, ev->name, ev->len);
+      refuse = lua_rawget(L, -2) != LUA_TNIL && !isstandard(c->w);
+      lua_pop(L, 2);
+      if (!refuse) return 0;
+      break;
+    }
+    default:  /* captured local or table */
+      if (!c->check) return 0;
+  }
+  c->bad = *ev;
+  c->hasbad = 1;
+  return 1;  /* one is enough */
+}
+
+/* [-0, +1, m] "file.lua:12" for an event (lua's chunkid, shortened) */
+static void pushwhere(lua_State *L, const lugo_scanev *ev) {
+  const char *src = ev->source;
+  size_t len = ev->srclen;
+  if (src == NULL || len == 0) lua_pushliteral(L, "?");
+  else if (*src == '@' || *src == '=') lua_pushlstring(L, src + 1, len - 1);
+  else {
+    size_t n = 0;
+    while (n < len && n < 40 && src[n] != '\n') n++;
+    lua_pushfstring(L, "[string \"%s%s\"]",
+                    lua_pushlstring(L, src, n), n < len ? "..." : "");
+    lua_remove(L, -2);
+  }
+  if (ev->line >= 0) {
+    lua_pushfstring(L, ":%d", ev->line);
+    lua_concat(L, 2);
+  }
+}
+
+static void refuse(W *w, scanctx *c) {
+  lua_State *L = w->L;
+  const lugo_scanev *ev = &c->bad;
+  const char *name;
+  pushwhere(L, ev);
+  if (ev->what == LUGO_SCAN_GWRITE) {
+    lua_pushlstring(L, ev->name, ev->len);
+    luaL_error(L, "%s: the goroutine assigns global '%s' (%s), which would only "
+               "change its own copy (use a channel, a shared table, or atomic)",
+               w->fname, lua_tostring(L, -1), lua_tostring(L, -2));
+  }
+  name = lua_getupvalue(L, c->fidx, ev->up);
+  if (name == NULL || *name == '\0') name = "?";
+  if (ev->what == LUGO_SCAN_UPWRITE)
+    luaL_error(L, "%s: the goroutine assigns captured local '%s' (%s), which "
+               "would only change its own copy (use a channel, a shared "
+               "table, or atomic)", w->fname, name, lua_tostring(L, -2));
+  luaL_error(L, "%s: the goroutine stores into captured table '%s' (%s), which "
+             "would only fill its own copy (send the values on a channel, or "
+             "use a shared table)", w->fname, name, lua_tostring(L, -2));
+}
+
+/* scan the function at fidx, dumped at dump[0..n) */
+static void scanfunction(W *w, int fidx, const char *dump, size_t n) {
+  lua_State *L = w->L;
+  char kinds[256];
+  int i, nups = 0;
+  scanctx c;
+  for (i = 1; i <= 255; i++) {
+    if (lua_getupvalue(L, fidx, i) == NULL) break;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    if (lua_rawequal(L, -1, -2)) kinds[i - 1] = 'e';
+    else if (lua_type(L, -2) == LUA_TTABLE) kinds[i - 1] = 't';
+    else kinds[i - 1] = '-';
+    lua_pop(L, 2);
+    nups = i;
+  }
+  c.w = w;
+  c.fidx = fidx;
+  c.check = w->checknext;
+  c.hasbad = 0;
+  w->checknext = 0;
+  lugo__bcscan(dump, n, kinds, nups, onscan, &c);
+  if (c.hasbad) refuse(w, &c);
 }
 
 static void queue_name(W *w, const char *s, size_t len) {
@@ -532,7 +577,8 @@ static void encode_function(W *w, int idx) {
     uint64_t len = (uint64_t)(w->b->n - start);
     memcpy(w->b->p + lenpos, &len, 8);
   }
-  if (w->names) scandump(w, w->b->p + start, w->b->n - start);
+  if (w->names) scanfunction(w, idx, w->b->p + start, w->b->n - start);
+  else w->checknext = 0;
   for (i = 1; lua_getupvalue(L, idx, i) != NULL; i++) lua_pop(L, 1);
   putsize(w, (size_t)(i - 1));
   for (i = 1;; i++) {
@@ -680,6 +726,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   w->std = lua_gettop(L);
   w->names = 0;
   w->nq = 0;
+  w->checknext = globals && lua_type(L, first) == LUA_TFUNCTION &&
+                 !lua_iscfunction(L, first);
   if (globals) {
     lua_newtable(L);
     w->names = lua_gettop(L);
