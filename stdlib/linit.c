@@ -172,8 +172,31 @@ static int preload(lua_State *L) {
 }
 
 /* `require "table"` before `table` was touched must find it */
+/* C libraries a goroutine loaded stay open until the runtime closes
+** (DESIGN section 6): a goroutine's end must not unload code another
+** goroutine may be running.  Replaces the __gc of the state's _CLIBS. */
+static int keeplibs(lua_State *L) {
+  lugo_G *g = lugo__G(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 1), i;
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    if (g != NULL) lugo__keeplib(g->rt, lua_touserdata(L, -1));
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
 static void post_package(lua_State *L) {
   const lib *l;
+  /* modules can only arrive from here on: watch package.loaded */
+  lugo__marshal_watchloaded(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "_CLIBS") == LUA_TTABLE &&
+      lua_getmetatable(L, -1)) {
+    lua_pushcfunction(L, keeplibs);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
   lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   for (l = libs; l->name; l++) {
     lua_pushcfunction(L, preload);
@@ -226,6 +249,21 @@ static void lazystring(lua_State *L) {
   luaL_setfuncs(L, mm, 0);
   lua_setmetatable(L, -2);
   lua_pop(L, 1);
+}
+
+void lugo__require(lua_State *L) {
+  lugo__openlib(L, LUA_LOADLIBNAME);
+  lua_getfield(L, -1, "loaded");  /* fast path: already required here */
+  lua_pushvalue(L, -3);
+  if (lua_rawget(L, -2) != LUA_TNIL) {
+    lua_replace(L, -4);
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pop(L, 3);
+  lua_getglobal(L, "require");
+  lua_insert(L, -2);
+  lua_call(L, 1, 1);
 }
 
 static void setglobal_fn(lua_State *L, const char *name, lua_CFunction f) {

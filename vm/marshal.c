@@ -31,7 +31,7 @@
 
 enum {
   T_NIL, T_FALSE, T_TRUE, T_INT, T_FLT, T_STR, T_TABLE, T_END, T_FUNC,
-  T_UPJOIN, T_REF, T_GLOBALS, T_STD, T_CFUNC, T_OBJ
+  T_UPJOIN, T_REF, T_GLOBALS, T_STD, T_CFUNC, T_OBJ, T_MODPATH
 };
 
 #define MAXDEPTH 3000
@@ -44,6 +44,8 @@ struct lugo_blob {
   size_t nobjs;
   int nvals;
   int globals;   /* a globals section follows the values */
+  int pkg;       /* a package section starts at data[pkgoff] */
+  size_t pkgoff;
 };
 
 /* ---------------------------------------------------------------------
@@ -76,10 +78,9 @@ static void learnfn(lugo_known *k, lua_CFunction f) {
 static void learntable(lugo_known *k, lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, -2)) {
-    if (lua_iscfunction(L, -1)) {
-      if (lua_getupvalue(L, -1, 1) == NULL) learnfn(k, lua_tocfunction(L, -1));
-      else lua_pop(L, 1);  /* the upvalue */
-    }
+    /* closures too (require): as globals they are the receiver's own;
+    ** only upvalue-free ones cross as pointers (encode_function checks) */
+    if (lua_iscfunction(L, -1)) learnfn(k, lua_tocfunction(L, -1));
     lua_pop(L, 1);
   }
 }
@@ -106,9 +107,18 @@ void lugo__marshal_learn(lugo_runtime *rt, lua_State *L) {
   }
   qsort((void *)k->f, k->n, sizeof(*k->f), cmpfn);
   rt->known = k;
+  lua_getglobal(L, LUA_LOADLIBNAME);
+  lua_getfield(L, -1, "path");
+  rt->defpath = lua_isstring(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
+  lua_getfield(L, -2, "cpath");
+  rt->defcpath = lua_isstring(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
+  lua_pop(L, 3);
 }
 
 void lugo__marshal_free_known(lugo_runtime *rt) {
+  free(rt->defpath);
+  free(rt->defcpath);
+  rt->defpath = rt->defcpath = NULL;
   if (rt->known) {
     free((void *)rt->known->f);
     free(rt->known);
@@ -218,6 +228,9 @@ typedef struct W {
                    [1..nq] of names still to look up (0 when not scanning) */
   int nq;
   int checknext;  /* the next function encoded is go's: check its writes */
+  int mods;       /* stack index of the module-path index, 0 if not yet */
+  size_t pkgstart;  /* where the package section began */
+  int needpkg;      /* the goroutine may load modules */
   int nextid;
   int depth;
   const char *fname;
@@ -321,8 +334,7 @@ static int isstandard(W *w) {
   lua_State *L = w->L;
   int std = 0;
   if (lua_iscfunction(L, -1)) {
-    if (lua_getupvalue(L, -1, 1) != NULL) lua_pop(L, 1);
-    else std = isknown(w->rt, lua_tocfunction(L, -1));
+    std = isknown(w->rt, lua_tocfunction(L, -1));
   } else if (lua_istable(L, -1)) {
     lua_pushvalue(L, -1);
     std = lua_rawget(L, w->std) != LUA_TNIL;
@@ -350,6 +362,7 @@ static int onscan(void *ud, const lugo_scanev *ev) {
   switch (ev->what) {
     case LUGO_SCAN_GREAD:
       if (ev->len > 0) queue_name(c->w, ev->name, ev->len);
+      if (ev->len == 7 && memcmp(ev->name, "require", 7) == 0) c->w->needpkg = 1;
       return 0;
     case LUGO_SCAN_GWRITE: {
       int refuse;
@@ -480,6 +493,167 @@ static int seen(W *w, int idx) {
   return 0;
 }
 
+/* ---------------------------------------------------------------------
+** modules by path: a value reachable from package.loaded (a module, its
+** fields, and their fields) crosses as "require(mod) and follow the path",
+** so module state stays per goroutine and C functions of C modules cross
+** too.  The index (value -> {mod, k1, k2}) lives in the registry and is
+** rebuilt when package.loaded gains or loses entries.
+** ------------------------------------------------------------------- */
+
+static const char MODINDEX = 'x';
+#define MODMAX 2000  /* values indexed per module */
+
+static int indexable(lua_State *L, int idx) {
+  int t = lua_type(L, idx);
+  return t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TUSERDATA;
+}
+
+/* index[v] = {mod, path...} (path at the top: a table) unless v has one */
+static void addpath(lua_State *L, int index, int v, int path) {
+  lua_pushvalue(L, v);
+  if (lua_rawget(L, index) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, v);
+  lua_pushvalue(L, path);
+  lua_rawset(L, index);
+}
+
+/* a path one longer: {path..., k} with k at the top; pops k, pushes it */
+static void extend(lua_State *L, int path, int k) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, path), i;
+  lua_createtable(L, (int)n + 1, 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, path, i);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pushvalue(L, k);
+  lua_rawseti(L, -2, n + 1);
+}
+
+static void indexmodule(W *w, int index, int mod, int path) {
+  lua_State *L = w->L;
+  int count = 0;
+  addpath(L, index, mod, path);
+  if (!lua_istable(L, mod)) return;
+  lua_pushnil(L);
+  while (lua_next(L, mod)) {
+    int k = lua_gettop(L) - 1, v = k + 1, t = lua_type(L, k);
+    if (count < MODMAX && (t == LUA_TSTRING || t == LUA_TNUMBER) && indexable(L, v)) {
+      int p1;
+      extend(L, path, k);
+      p1 = lua_gettop(L);
+      addpath(L, index, v, p1);
+      count++;
+      if (lua_istable(L, v)) {  /* one level more */
+        lua_pushnil(L);
+        while (lua_next(L, v)) {
+          int k2 = lua_gettop(L) - 1, t2 = lua_type(L, k2);
+          if (count < MODMAX && (t2 == LUA_TSTRING || t2 == LUA_TNUMBER) &&
+              indexable(L, k2 + 1)) {
+            extend(L, p1, k2);
+            addpath(L, index, k2 + 1, lua_gettop(L));
+            lua_pop(L, 1);
+            count++;
+          }
+          lua_pop(L, 1);
+        }
+      }
+      lua_pop(L, 1);  /* the path */
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* __newindex of package.loaded: a new module; note it */
+static int loaded_newindex(lua_State *L) {
+  lugo_G *g = lugo__G(L);
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  if (g) g->modepoch++;
+  return 0;
+}
+
+void lugo__marshal_watchloaded(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, loaded_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  lua_pop(L, 1);
+}
+
+/* [-0, +1, m] make w->mods the current index (on the stack); it is rebuilt
+** when package.loaded gained a module (require and luaL_requiref assign
+** absent keys, which the watch above sees) */
+static void modindex(W *w) {
+  lua_State *L = w->L;
+  lugo_G *g = lugo__G(L);
+  int loaded, index;
+  if (w->mods) return;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &MODINDEX) == LUA_TTABLE &&
+      g != NULL && g->modindexepoch == g->modepoch + 1) {
+    w->mods = lua_gettop(L);
+    return;
+  }
+  lua_pop(L, 1);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  loaded = lua_gettop(L);
+  lua_newtable(L);
+  index = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, loaded)) {
+    int std;
+    lua_pushvalue(L, -1);
+    std = lua_rawget(L, w->std) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (!std && lua_type(L, -2) == LUA_TSTRING && indexable(L, -1)) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+      std = lua_rawequal(L, -1, -2);
+      lua_pop(L, 1);
+      if (!std) {
+        lua_createtable(L, 1, 0);
+        lua_pushvalue(L, -3);
+        lua_rawseti(L, -2, 1);
+        indexmodule(w, index, lua_gettop(L) - 1, lua_gettop(L));
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, index);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &MODINDEX);
+  lua_remove(L, loaded);
+  if (g) g->modindexepoch = g->modepoch + 1;
+  w->mods = lua_gettop(L);
+}
+
+/* if the value at idx is reachable from package.loaded, write its path */
+static int bypath(W *w, int idx) {
+  lua_State *L = w->L;
+  lua_Integer n, i;
+  modindex(w);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, w->mods) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  n = (lua_Integer)lua_rawlen(L, -1);
+  w->needpkg = 1;
+  putbyte(w, T_MODPATH);
+  putsize(w, (size_t)n);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    encode(w, lua_gettop(L));  /* a string or a number */
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 1;
+}
+
 static void encode_table(W *w, int idx) {
   lua_State *L = w->L;
   size_t narr = lua_rawlen(L, idx), nhash = 0;
@@ -501,6 +675,7 @@ static void encode_table(W *w, int idx) {
     return;
   }
   lua_pop(L, 1);
+  if (bypath(w, idx)) return;
   if (seen(w, idx)) return;
   putbyte(w, T_TABLE);
   putsize(w, narr);
@@ -554,15 +729,17 @@ static void encode_function(W *w, int idx) {
   size_t lenpos, start;
   if (lua_iscfunction(L, idx)) {
     lua_CFunction f = lua_tocfunction(L, idx);
-    if (lua_getupvalue(L, idx, 1) != NULL) {
-      lua_pop(L, 1);
+    int hasup = lua_getupvalue(L, idx, 1) != NULL;
+    if (hasup) lua_pop(L, 1);
+    if (hasup || !isknown(w->rt, f)) {
+      if (bypath(w, idx)) return;
       cantcopy(w, idx);
     }
-    if (!isknown(w->rt, f)) cantcopy(w, idx);
     putbyte(w, T_CFUNC);
     putbytes(w, &f, sizeof(f));
     return;
   }
+  if (bypath(w, idx)) return;
   fnid = w->nextid;
   if (seen(w, idx)) return;
   putbyte(w, T_FUNC);
@@ -637,8 +814,8 @@ static void encode(W *w, int idx) {
     case LUA_TFUNCTION: encode_function(w, idx); break;
     case LUA_TUSERDATA: {
       lugo_obj *o = lugo__obj_test(L, idx, NULL);
-      if (o == NULL) cantcopy(w, idx);
-      putobj(w, o);
+      if (o != NULL) putobj(w, o);
+      else if (!bypath(w, idx)) cantcopy(w, idx);
       break;
     }
     default: cantcopy(w, idx);
@@ -651,10 +828,8 @@ static int copyable_global(W *w) {
   lua_State *L = w->L;
   int t = lua_type(L, -1);
   if (t == LUA_TNIL) return 0;
-  if (t == LUA_TFUNCTION && lua_iscfunction(L, -1)) {
-    if (lua_getupvalue(L, -1, 1) != NULL) { lua_pop(L, 1); return 1; }
+  if (t == LUA_TFUNCTION && lua_iscfunction(L, -1))
     return !isknown(w->rt, lua_tocfunction(L, -1));
-  }
   if (t == LUA_TTABLE) {
     int std;
     lua_pushvalue(L, -1);
@@ -671,6 +846,76 @@ static int copyable_global(W *w) {
 
 /* After the values: (name, value) pairs of the spawner's globals that the
 ** crossing code names, then END.  Functions among them are scanned too. */
+/* Before go's values: the spawner's package.path and .cpath where they
+** differ from a fresh state's, its package.preload loaders and its Lua
+** searchers, so that modules sent by path load in the goroutine.
+** Returns 1 if it wrote the section. */
+static int encode_package(W *w) {
+  lua_State *L = w->L;
+  int pkg, any = 0, i;
+  const char *const fields[2] = {"path", "cpath"};
+  const char *defs[2];
+  defs[0] = w->rt ? w->rt->defpath : NULL;
+  defs[1] = w->rt ? w->rt->defcpath : NULL;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, LUA_LOADLIBNAME) != LUA_TTABLE) {  /* never opened */
+    lua_pop(L, 2);
+    return 0;
+  }
+  pkg = lua_gettop(L);
+  putbyte(w, T_TABLE);  /* marks the section */
+  for (i = 0; i < 2; i++) {
+    lua_getfield(L, pkg, fields[i]);
+    if (lua_type(L, -1) == LUA_TSTRING &&
+        (defs[i] == NULL || strcmp(lua_tostring(L, -1), defs[i]) != 0)) {
+      encode(w, lua_gettop(L));
+      any = 1;
+    } else {
+      putbyte(w, T_NIL);
+    }
+    lua_pop(L, 1);
+  }
+  if (lua_getfield(L, pkg, "preload") == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -2) == LUA_TSTRING &&
+          !(lua_iscfunction(L, -1) && isknown(w->rt, lua_tocfunction(L, -1)))) {
+        encode(w, lua_gettop(L) - 1);
+        push_frame(w, 'f', "preload", 0);
+        encode(w, lua_gettop(L));
+        w->depth--;
+        any = 1;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  putbyte(w, T_END);
+  if (lua_getfield(L, pkg, "searchers") == LUA_TTABLE) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1), j;
+    for (j = 1; j <= n; j++) {
+      if (lua_rawgeti(L, -1, j) == LUA_TFUNCTION && !lua_iscfunction(L, -1)) {
+        lua_pushinteger(L, j);
+        encode(w, lua_gettop(L));
+        lua_pop(L, 1);
+        push_frame(w, 'f', "searchers", 0);
+        encode(w, lua_gettop(L));
+        w->depth--;
+        any = 1;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  putbyte(w, T_END);
+  lua_pop(L, 2);
+  if (!any) {  /* nothing to say: drop what we wrote */
+    w->b->n = w->pkgstart;
+    return 0;
+  }
+  return 1;
+}
+
 static void encode_globals(W *w) {
   lua_State *L = w->L;
   int i;
@@ -703,7 +948,7 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
                           int globals) {
   W ws, *w = &ws;
   lugo_blob *blob;
-  int i, top;
+  int i, top, pkg;
   box *b;
   first = lua_absindex(L, first);
   luaL_checkstack(L, 10, NULL);
@@ -726,6 +971,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   w->std = lua_gettop(L);
   w->names = 0;
   w->nq = 0;
+  w->mods = 0;
+  w->needpkg = 0;
   w->checknext = globals && lua_type(L, first) == LUA_TFUNCTION &&
                  !lua_iscfunction(L, first);
   if (globals) {
@@ -738,6 +985,17 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
     w->depth--;
   }
   if (globals) encode_globals(w);
+  /* the package section goes last, in its own id space, and only when the
+  ** goroutine may load modules (it names require, or got values by path);
+  ** the receiver applies it first */
+  pkg = 0;
+  if (globals && w->needpkg) {
+    lua_newtable(L);
+    lua_replace(L, w->seen);
+    w->nextid = 1;
+    w->pkgstart = b->n;
+    pkg = encode_package(w) ? 1 : 0;
+  }
   blob = (lugo_blob *)calloc(1, sizeof(*blob));
   if (blob == NULL) luaL_error(L, "%s: not enough memory", fname);
   if (b->n <= 4096) {  /* small: copy, and keep the buffer for next time */
@@ -763,6 +1021,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   }
   blob->nvals = n;
   blob->globals = globals;
+  blob->pkg = pkg;
+  blob->pkgoff = pkg ? w->pkgstart : 0;
   lua_settop(L, top);
   return blob;
 }
@@ -860,6 +1120,24 @@ static void decode_value(R *r, int t) {
       lua_pushcfunction(L, f);
       break;
     }
+    case T_MODPATH: {  /* require the module, follow the path */
+      int n = (int)getsize(r), i;
+      if (n < 1) luaL_error(L, "lugo: corrupt value");
+      decode(r);  /* module name */
+      lua_pushvalue(L, -1);
+      lugo__require(L);  /* [-1, +1]: the module */
+      for (i = 2; i <= n; i++) {
+        decode(r);
+        lua_pushvalue(L, -1);
+        if (lua_gettable(L, -3) == LUA_TNIL)
+          luaL_error(L, "module '%s' has no field '%s' in this goroutine",
+                     lua_tostring(L, -4), luaL_tolstring(L, -2, NULL));
+        lua_replace(L, -3);  /* the value replaces its parent */
+        lua_pop(L, 1);       /* the key */
+      }
+      lua_remove(L, -2);  /* the module name */
+      break;
+    }
     case T_OBJ: {
       lugo_obj *o;
       getbytes(r, &o, sizeof(o));
@@ -925,6 +1203,39 @@ static void decode(R *r) {
   r->depth--;
 }
 
+/* apply a spawner's package settings (see encode_package) */
+static void decode_package(R *r) {
+  lua_State *L = r->L;
+  int pkg, i;
+  const char *const fields[2] = {"path", "cpath"};
+  getbyte(r);  /* the section mark */
+  lugo__openlib(L, LUA_LOADLIBNAME);
+  pkg = lua_gettop(L);
+  for (i = 0; i < 2; i++) {
+    decode(r);
+    if (lua_isstring(L, -1)) lua_setfield(L, pkg, fields[i]);
+    else lua_pop(L, 1);
+  }
+  lua_getfield(L, pkg, "preload");
+  while (r->p < r->end && (unsigned char)*r->p != T_END) {
+    decode(r);
+    decode(r);
+    if (lua_istable(L, -3)) lua_rawset(L, -3);
+    else lua_pop(L, 2);
+  }
+  getbyte(r);
+  lua_pop(L, 1);
+  lua_getfield(L, pkg, "searchers");
+  while (r->p < r->end && (unsigned char)*r->p != T_END) {
+    decode(r);
+    decode(r);
+    if (lua_istable(L, -3)) lua_rawset(L, -3);
+    else lua_pop(L, 2);
+  }
+  getbyte(r);
+  lua_pop(L, 2);
+}
+
 /* [-0, +n, e] decode blob held by the box at index bi */
 static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
   R r;
@@ -936,6 +1247,15 @@ static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
   r.depth = 0;
   lua_newtable(L);
   r.ids = lua_gettop(L);
+  if (b->pkg) {  /* first, in its own id space */
+    R pr = r;
+    pr.p = b->data + b->pkgoff;
+    lua_newtable(L);
+    pr.ids = lua_gettop(L);
+    decode_package(&pr);
+    lua_pop(L, 1);
+    r.end = b->data + b->pkgoff;
+  }
   for (i = 0; i < b->nvals; i++) decode(&r);
   if (b->globals) {  /* stored raw: reading them costs nothing extra */
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);

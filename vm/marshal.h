@@ -75,10 +75,17 @@ void lugo__marshal_free_known(struct lugo_runtime *rt);
 struct lugo_G;
 void lugo__marshal_gfree(struct lugo_G *g);
 
+/* [-0, +0, m] Watch package.loaded for new modules (marshal.c keeps an
+** index of values reachable from it). */
+void lugo__marshal_watchloaded(lua_State *L);
+
 /* [-0, +0, m] Record package.loaded[name] as a standard table of L. */
 void lugo__marshal_addstd(lua_State *L, const char *name);
 
 /* stdlib/linit.c: [-0, +1, e] open a lazily opened library, push it or nil */
 int lugo__openlib(lua_State *L, const char *name);
+
+/* stdlib/linit.c: [-1, +1, e] require the module named on top */
+void lugo__require(lua_State *L);
 
 #endif

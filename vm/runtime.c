@@ -2,6 +2,7 @@
 ** runtime.c -- the embedding API (lugo.h): creating, using and closing a
 ** runtime.  Host threads call in here; see lugo.h for each function.
 */
+#include <dlfcn.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ lugo_runtime *lugo_new(const lugo_options *o) {
                                  : defaultprocs();
   if (rt->opt.maxthreads <= 0) rt->opt.maxthreads = 10000;
   if (lugo__sched_init(rt) != LUGO_OK) { free(rt); return NULL; }
+  pthread_mutex_init(&rt->libslock, NULL);
   rt->timers = lugo__timers_new();
   /* learn which C functions are standard (they cross as themselves) */
   L = lugo__newstate(rt, 1);
@@ -69,7 +71,27 @@ void lugo_close(lugo_runtime *rt) {
   lugo__timers_free(rt->timers);  /* before the Gs whose timers it holds */
   lugo__sched_free(rt);
   lugo__marshal_free_known(rt);
+  while (rt->nlibs > 0) dlclose(rt->libs[--rt->nlibs]);
+  free(rt->libs);
+  pthread_mutex_destroy(&rt->libslock);
   free(rt);
+}
+
+void lugo__keeplib(lugo_runtime *rt, void *handle) {
+  if (handle == NULL) return;
+  pthread_mutex_lock(&rt->libslock);
+  if (rt->nlibs == rt->caplibs) {
+    int cap = rt->caplibs ? 2 * rt->caplibs : 8;
+    void **l = (void **)realloc(rt->libs, (size_t)cap * sizeof(*l));
+    if (l == NULL) {  /* cannot remember it: keep it open for good */
+      pthread_mutex_unlock(&rt->libslock);
+      return;
+    }
+    rt->libs = l;
+    rt->caplibs = cap;
+  }
+  rt->libs[rt->nlibs++] = handle;
+  pthread_mutex_unlock(&rt->libslock);
 }
 
 lua_State *lugo_newstate(lugo_runtime *rt) {

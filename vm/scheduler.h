@@ -66,6 +66,9 @@ struct lugo_G {
   int nvals, capvals;
   lugo_value sendv, recvv; /* single channel ops */
   void *mbox;              /* marshal.c's reusable buffer (owner M) */
+  unsigned modepoch;       /* bumped when package.loaded gains a module */
+  unsigned modindexepoch;  /* the epoch marshal.c's module index is for,
+                              plus one (0: none) */
   const void *objmt[LUGO_NOBJTYPES];  /* this state's object metatables,
                                          by type id (obj.c; owner M) */
   lugo_blob *inblob;       /* a blob being decoded (owner M) */
@@ -161,6 +164,10 @@ struct lugo_runtime {
   lugo_aint sysmonquit;     /* atomic */
 
   struct lugo_known *known;   /* standard C functions (marshal.c) */
+  char *defpath, *defcpath;   /* a fresh state's package.path, .cpath */
+  pthread_mutex_t libslock;   /* guards libs */
+  void **libs;                /* C libraries kept open until lugo_close */
+  int nlibs, caplibs;
   lugo_event_fn evhook;       /* event listener, NULL when none */
   void *evud;
   lugo_ai64 npreempt, nswitch, nsteal;  /* atomic stats */
@@ -226,6 +233,9 @@ int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p);
 /* gstate.c: goroutine states */
 lua_State *lugo__newstate(lugo_runtime *rt, int full);
 void lugo__set_sigco(lua_State *co);
+
+/* runtime.c: keep a C library (dlopen handle) open until lugo_close */
+void lugo__keeplib(lugo_runtime *rt, void *handle);
 
 /* cheap per-thread random numbers */
 uint32_t lugo__fastrand(void);
