@@ -31,7 +31,8 @@
 
 enum {
   T_NIL, T_FALSE, T_TRUE, T_INT, T_FLT, T_STR, T_TABLE, T_END, T_FUNC,
-  T_UPJOIN, T_REF, T_GLOBALS, T_STD, T_CFUNC, T_OBJ, T_MODPATH
+  T_UPJOIN, T_REF, T_GLOBALS, T_STD, T_CFUNC, T_OBJ, T_MODPATH, T_TBODY,
+  T_GPAIR, T_PKG
 };
 
 #define MAXDEPTH 3000
@@ -234,8 +235,18 @@ typedef struct W {
   int nextid;
   int depth;
   const char *fname;
+  /* tables are copied breadth first, so depth costs no C stack: a table
+  ** is announced (T_TABLE, its id) where it is met and its body (T_TBODY)
+  ** written later from this queue */
+  int queue;      /* stack index: [1..qn] tables whose body is due */
+  int qn;
+  int ptab, pkey, pfmt;  /* stack indices: for error paths, each queued
+                            table's parent table, key in it, or path text */
+  int curtab;     /* stack index of the table whose body is being written */
   frame path[PATHMAX];
 } W;
+
+static const char MTKEY = 'm';  /* pkey marker: reached as a metatable */
 
 static void grow(W *w, size_t need) {
   box *b = w->b;
@@ -292,11 +303,11 @@ static const char *typename_(lua_State *L, int idx) {
   }
 }
 
-static int cantcopy(W *w, int idx) {
+/* [-0, +1, m] the frames of the current body (or top level) as text */
+static void pushframes(W *w) {
   lua_State *L = w->L;
   luaL_Buffer B;
   int i;
-  const char *what = typename_(L, idx);
   luaL_buffinit(L, &B);
   for (i = 0; i < w->depth && i < PATHMAX; i++) {
     frame *f = &w->path[i];
@@ -313,6 +324,67 @@ static int cantcopy(W *w, int idx) {
     }
   }
   luaL_pushresult(&B);
+}
+
+/* [-0, +1, m] how the table at t was reached from its parent */
+static void pushstep(W *w, int t) {
+  lua_State *L = w->L;
+  lua_pushvalue(L, t);
+  if (lua_rawget(L, w->pfmt) == LUA_TSTRING) return;
+  lua_pop(L, 1);
+  lua_pushvalue(L, t);
+  switch (lua_rawget(L, w->pkey)) {
+    case LUA_TSTRING: lua_pushfstring(L, "field '%s'", lua_tostring(L, -1)); break;
+    case LUA_TNUMBER:
+      if (lua_tointeger(L, -1) <= 0)  /* a value given to go or send */
+        lua_pushfstring(L, lua_tointeger(L, -1) < -1 ? "argument %I" : "",
+                        (LUAI_UACINT)-lua_tointeger(L, -1));
+      else
+        lua_pushfstring(L, "index %I", (LUAI_UACINT)lua_tointeger(L, -1));
+      break;
+    case LUA_TLIGHTUSERDATA: lua_pushliteral(L, "metatable"); break;
+    default: lua_pushliteral(L, "key");
+  }
+  lua_remove(L, -2);
+}
+
+static int cantcopy(W *w, int idx) {
+  lua_State *L = w->L;
+  const char *what = typename_(L, idx);
+  int n = 0, steps, more = 0;
+  luaL_checkstack(L, 10, NULL);
+  lua_newtable(L);  /* the current body's ancestry, innermost first */
+  steps = lua_gettop(L);
+  if (w->curtab) {
+    lua_pushvalue(L, w->curtab);
+    for (;;) {
+      pushstep(w, lua_gettop(L));
+      lua_rawseti(L, steps, ++n);
+      lua_rawget(L, w->ptab);  /* replaces the table by its parent */
+      if (!lua_istable(L, -1)) break;
+      if (n >= 12) { more = 1; break; }
+    }
+    lua_pop(L, 1);
+  }
+  {
+    luaL_Buffer B;
+    int i;
+    pushframes(w);  /* at steps + 1 */
+    luaL_buffinit(L, &B);
+    if (more) luaL_addstring(&B, "...");
+    for (i = n; i >= 1; i--) {  /* outermost first */
+      lua_rawgeti(L, steps, i);
+      if (lua_rawlen(L, -1) == 0) { lua_pop(L, 1); continue; }
+      if (luaL_bufflen(&B) > 0) luaL_addchar(&B, ' ');
+      luaL_addvalue(&B);
+    }
+    if (lua_rawlen(L, steps + 1) > 0) {
+      if (luaL_bufflen(&B) > 0) luaL_addchar(&B, ' ');
+      lua_pushvalue(L, steps + 1);
+      luaL_addvalue(&B);
+    }
+    luaL_pushresult(&B);
+  }
   if (lua_rawlen(L, -1) > 0)
     return luaL_error(L, "%s: cannot copy %s to another goroutine (at %s)",
                       w->fname, what, lua_tostring(L, -1));
@@ -463,6 +535,9 @@ static void queue_name(W *w, const char *s, size_t len) {
 }
 
 static void encode(W *w, int idx);
+static void enqueue(W *w, int idx);
+static void flush(W *w);
+static void finish(W *w);
 static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
                           int globals);
 
@@ -679,30 +754,81 @@ static void encode_table(W *w, int idx) {
   if (seen(w, idx)) return;
   putbyte(w, T_TABLE);
   putsize(w, narr);
-  putsize(w, nhash);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    int k = lua_gettop(L) - 1;
-    encode(w, k);
-    if (lua_type(L, k) == LUA_TSTRING)
-      push_frame(w, 'f', lua_tostring(L, k), 0);
-    else if (lua_isinteger(L, k))
-      push_frame(w, 'i', NULL, lua_tointeger(L, k));
-    else
-      push_frame(w, 'k', NULL, 0);
-    encode(w, k + 1);
-    w->depth--;
-    lua_pop(L, 1);
+  (void)nhash;
+  enqueue(w, idx);
+}
+
+/* Queue the table at idx for its body, noting how it was reached. */
+static void enqueue(W *w, int idx) {
+  lua_State *L = w->L;
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, w->queue, ++w->qn);
+  if (w->curtab) {
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, w->curtab);
+    lua_rawset(L, w->ptab);
   }
-  putbyte(w, T_END);
-  if (lua_getmetatable(L, idx)) {
-    push_frame(w, 'm', NULL, 0);
-    encode(w, lua_gettop(L));
-    w->depth--;
-    lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  if (w->depth == 1 && w->path[0].kind != 'u' && w->path[0].kind != 'g') {
+    frame *f = &w->path[0];  /* one step: keep the key, no text */
+    switch (f->kind) {
+      case 'f': lua_pushstring(L, f->s); break;
+      case 'i': lua_pushinteger(L, f->n > 0 ? f->n : 1); break;
+      case 'm': lua_pushlightuserdata(L, (void *)&MTKEY); break;
+      case 'a': lua_pushinteger(L, -f->n); break;
+      case 0: lua_pushinteger(L, -1); break;
+      default: lua_pushboolean(L, 1);
+    }
+    lua_rawset(L, w->pkey);
   } else {
-    putbyte(w, T_NIL);
+    pushframes(w);
+    lua_rawset(L, w->pfmt);
   }
+}
+
+/* Write the bodies of queued tables (more may be queued meanwhile). */
+static void flush(W *w) {
+  lua_State *L = w->L;
+  int qi, t;
+  for (qi = 1; qi <= w->qn; qi++) {
+    lua_rawgeti(L, w->queue, qi);
+    t = lua_gettop(L);
+    lua_pushnil(L);
+    lua_rawseti(L, w->queue, qi);  /* let it go from the queue */
+    w->curtab = t;
+    w->depth = 0;
+    putbyte(w, T_TBODY);
+    lua_pushvalue(L, t);
+    lua_rawget(L, w->seen);
+    putsize(w, (size_t)lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      int k = lua_gettop(L) - 1;
+      encode(w, k);
+      if (lua_type(L, k) == LUA_TSTRING)
+        push_frame(w, 'f', lua_tostring(L, k), 0);
+      else if (lua_isinteger(L, k))
+        push_frame(w, 'i', NULL, lua_tointeger(L, k));
+      else
+        push_frame(w, 'k', NULL, 0);
+      encode(w, k + 1);
+      w->depth--;
+      lua_pop(L, 1);
+    }
+    putbyte(w, T_END);
+    if (lua_getmetatable(L, t)) {
+      push_frame(w, 'm', NULL, 0);
+      encode(w, lua_gettop(L));
+      w->depth--;
+      lua_pop(L, 1);
+    } else {
+      putbyte(w, T_NIL);
+    }
+    lua_pop(L, 1);
+    w->curtab = 0;
+  }
+  w->qn = 0;
 }
 
 static int writer(lua_State *L, const void *p, size_t sz, void *ud) {
@@ -863,7 +989,7 @@ static int encode_package(W *w) {
     return 0;
   }
   pkg = lua_gettop(L);
-  putbyte(w, T_TABLE);  /* marks the section */
+  putbyte(w, T_PKG);  /* marks the section */
   for (i = 0; i < 2; i++) {
     lua_getfield(L, pkg, fields[i]);
     if (lua_type(L, -1) == LUA_TSTRING &&
@@ -909,6 +1035,7 @@ static int encode_package(W *w) {
   lua_pop(L, 1);
   putbyte(w, T_END);
   lua_pop(L, 2);
+  if (any) finish(w);  /* the bodies of its tables */
   if (!any) {  /* nothing to say: drop what we wrote */
     w->b->n = w->pkgstart;
     return 0;
@@ -916,15 +1043,17 @@ static int encode_package(W *w) {
   return 1;
 }
 
-static void encode_globals(W *w) {
+/* Global (name, value) pairs for the names queued since *done, each as
+** T_GPAIR; the receiver stores them raw in its globals. */
+static void encode_globals(W *w, int *done) {
   lua_State *L = w->L;
-  int i;
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-  for (i = 1; i <= w->nq; i++) {
-    lua_rawgeti(L, w->names, i);          /* name */
+  while (*done < w->nq) {
+    lua_rawgeti(L, w->names, ++*done);    /* name */
     lua_pushvalue(L, -1);
     lua_rawget(L, -3);                    /* value */
     if (copyable_global(w)) {
+      putbyte(w, T_GPAIR);
       encode(w, lua_gettop(L) - 1);
       push_frame(w, 'g', lua_tostring(L, -2), 0);
       encode(w, lua_gettop(L));
@@ -933,6 +1062,17 @@ static void encode_globals(W *w) {
     lua_pop(L, 2);
   }
   lua_pop(L, 1);
+}
+
+/* After the values: table bodies and globals until nothing is left (a
+** body may hold a function naming more globals, a global may hold more
+** tables), then END. */
+static void finish(W *w) {
+  int done = 0;
+  do {
+    if (w->names) encode_globals(w, &done);
+    flush(w);
+  } while (w->names && done < w->nq);
   putbyte(w, T_END);
 }
 
@@ -979,12 +1119,22 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
     lua_newtable(L);
     w->names = lua_gettop(L);
   }
+  w->qn = 0;
+  w->curtab = 0;
+  lua_newtable(L);
+  w->queue = lua_gettop(L);
+  lua_newtable(L);
+  w->ptab = lua_gettop(L);
+  lua_newtable(L);
+  w->pkey = lua_gettop(L);
+  lua_newtable(L);
+  w->pfmt = lua_gettop(L);
   for (i = 0; i < n; i++) {
     push_frame(w, i > 0 ? 'a' : 0, NULL, i + 1);  /* go's function: no label */
     encode(w, first + i);
     w->depth--;
   }
-  if (globals) encode_globals(w);
+  finish(w);
   /* the package section goes last, in its own id space, and only when the
   ** goroutine may load modules (it names require, or got values by path);
   ** the receiver applies it first */
@@ -994,6 +1144,7 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
     lua_replace(L, w->seen);
     w->nextid = 1;
     w->pkgstart = b->n;
+    w->names = 0;  /* its functions' globals are not ours to copy */
     pkg = encode_package(w) ? 1 : 0;
   }
   blob = (lugo_blob *)calloc(1, sizeof(*blob));
@@ -1046,6 +1197,9 @@ typedef struct R {
   int ids;
   int nextid;
   int depth;
+  int mts;    /* stack index: [2i-1] table, [2i] its metatable, set last
+                 (a metatable's body may come after its table's) */
+  int nmts;
 } R;
 
 static int getbyte(R *r) {
@@ -1144,22 +1298,11 @@ static void decode_value(R *r, int t) {
       lugo__obj_push(L, o);
       break;
     }
-    case T_TABLE: {
-      size_t narr = getsize(r), nhash = getsize(r);
-      int t_;
-      lua_createtable(L, narr > 1 << 24 ? 0 : (int)narr, nhash > 1 << 24 ? 0 : (int)nhash);
-      t_ = lua_gettop(L);
+    case T_TABLE: {  /* announced here, filled by its T_TBODY later */
+      size_t narr = getsize(r);
+      lua_createtable(L, narr > 1 << 24 ? 0 : (int)narr, 0);
       lua_pushvalue(L, -1);
       lua_rawseti(L, r->ids, r->nextid++);
-      while (r->p < r->end && (unsigned char)*r->p != T_END) {
-        decode(r);
-        decode(r);
-        lua_rawset(L, t_);
-      }
-      getbyte(r);  /* T_END */
-      decode(r);
-      if (lua_istable(L, -1)) lua_setmetatable(L, t_);
-      else lua_pop(L, 1);
       break;
     }
     case T_FUNC: {
@@ -1203,6 +1346,53 @@ static void decode(R *r) {
   r->depth--;
 }
 
+/* what follows the values: table bodies and global pairs, until END */
+static void decode_tail(R *r, int globals) {
+  lua_State *L = r->L;
+  int t, i;
+  for (;;) {
+    switch (getbyte(r)) {
+      case T_END:
+        for (i = 1; i <= r->nmts; i++) {  /* metatables, now complete */
+          lua_rawgeti(L, r->mts, 2 * i - 1);
+          lua_rawgeti(L, r->mts, 2 * i);
+          lua_setmetatable(L, -2);
+          lua_pop(L, 1);
+        }
+        r->nmts = 0;
+        return;
+      case T_TBODY:
+        lua_rawgeti(L, r->ids, (lua_Integer)getsize(r));
+        t = lua_gettop(L);
+        if (!lua_istable(L, t)) luaL_error(L, "lugo: corrupt value");
+        while (r->p < r->end && (unsigned char)*r->p != T_END) {
+          decode(r);
+          decode(r);
+          lua_rawset(L, t);
+        }
+        getbyte(r);  /* T_END */
+        decode(r);   /* the metatable */
+        if (lua_istable(L, -1)) {
+          lua_rawseti(L, r->mts, 2 * ++r->nmts);
+          lua_rawseti(L, r->mts, 2 * r->nmts - 1);
+        } else {
+          lua_pop(L, 2);
+        }
+        break;
+      case T_GPAIR:  /* stored raw: reading them costs nothing extra */
+        if (!globals) luaL_error(L, "lugo: corrupt value");
+        lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+        decode(r);
+        decode(r);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+        break;
+      default:
+        luaL_error(L, "lugo: corrupt value");
+    }
+  }
+}
+
 /* apply a spawner's package settings (see encode_package) */
 static void decode_package(R *r) {
   lua_State *L = r->L;
@@ -1234,6 +1424,7 @@ static void decode_package(R *r) {
   }
   getbyte(r);
   lua_pop(L, 2);
+  decode_tail(r, 0);
 }
 
 /* [-0, +n, e] decode blob held by the box at index bi */
@@ -1247,6 +1438,9 @@ static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
   r.depth = 0;
   lua_newtable(L);
   r.ids = lua_gettop(L);
+  lua_newtable(L);
+  r.mts = lua_gettop(L);
+  r.nmts = 0;
   if (b->pkg) {  /* first, in its own id space */
     R pr = r;
     pr.p = b->data + b->pkgoff;
@@ -1257,15 +1451,8 @@ static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
     r.end = b->data + b->pkgoff;
   }
   for (i = 0; i < b->nvals; i++) decode(&r);
-  if (b->globals) {  /* stored raw: reading them costs nothing extra */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    while (r.p < r.end && (unsigned char)*r.p != T_END) {
-      decode(&r);
-      decode(&r);
-      lua_rawset(L, -3);
-    }
-    lua_pop(L, 1);
-  }
+  decode_tail(&r, b->globals);
+  lua_remove(L, r.mts);
   lua_remove(L, r.ids);
   return b->nvals;
 }

@@ -170,7 +170,7 @@ static void test_events(void) {
   CHECK_EQ(nev[LUGO_EV_RECV], 3);     /* recv, and the two selects' cases */
   CHECK_EQ(nev[LUGO_EV_CLOSE], 1);
   CHECK_EQ(nev[LUGO_EV_SELECT], 2);
-  CU_ASSERT(nev[LUGO_EV_END] >= 2);
+  CU_ASSERT(nev[LUGO_EV_END] >= 1);  /* main; the child may be dropped by close */
 }
 
 static void test_two_runtimes(void) {
