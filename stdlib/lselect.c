@@ -157,6 +157,7 @@ static int goselect(lua_State *L) {
   }
   if (block) lugo__park_prepare(L, g, n == 0 ? "select (no cases)" : "select");
   idx = n > 0 ? lugo__select(g, cases, n, block, &ok) : (block ? -2 : -1);
+  if (n == 0 && block) lugo__park_publish(g);  /* no waiters: only an interrupt */
   if (idx >= 0) {
     if (block) lugo__park_cancel(g);
     lua_settop(L, 1);

@@ -59,6 +59,7 @@ static int l_sleep(lua_State *L) {
   g->timer->fire = sleep_fire;
   g->timer->arg = g;
   lugo__park_prepare(L, g, "sleep");
+  lugo__park_publish(g);
   lugo__timer_start(g->rt, g->timer, when);
   return lugo__park(L, g, sleep_k, 0);
 }

@@ -175,6 +175,7 @@ int lugo__chan_send(lugo_chan *c, lugo_value *v, lugo_G *g) {
   }
   sg_init(&g->sg[0], g, c, v, 0, 0);
   g->nsg = 1;
+  lugo__park_publish(g);
   enqueue(&c->sendq, &g->sg[0]);
   pthread_mutex_unlock(&c->lock);
   return LUGO_CHAN_PARKED;
@@ -198,6 +199,7 @@ int lugo__chan_recv(lugo_chan *c, lugo_value *out, int *ok, lugo_G *g) {
   out->t = LUGO_VNIL;
   sg_init(&g->sg[0], g, c, out, 1, 0);
   g->nsg = 1;
+  lugo__park_publish(g);
   enqueue(&c->recvq, &g->sg[0]);
   pthread_mutex_unlock(&c->lock);
   return LUGO_CHAN_PARKED;
@@ -330,6 +332,7 @@ int lugo__select(lugo_G *g, lugo_selcase *cases, int n, int block, int *ok) {
     }
   }
   if (chosen < 0 && block) {
+    lugo__park_publish(g);
     for (i = 0; i < n; i++) {
       lugo_sudog *s = &g->sg[i];
       lugo_chan *c = cases[i].c;

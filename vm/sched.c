@@ -157,6 +157,12 @@ static lugo_M *newm(lugo_runtime *rt, lugo_P *p, int spinning) {
 static void startm(lugo_runtime *rt, lugo_P *p, int spinning) {
   lugo_M *m;
   pthread_mutex_lock(&rt->lock);
+  if (rt->stopping) {  /* no new work for anyone: park the P */
+    if (p != NULL) pidleput(rt, p);
+    pthread_mutex_unlock(&rt->lock);
+    if (spinning) lugo_xadd(&rt->nmspinning, -1);
+    return;
+  }
   if (p == NULL) {
     p = pidleget(rt);
     if (p == NULL) {
@@ -176,7 +182,9 @@ static void startm(lugo_runtime *rt, lugo_P *p, int spinning) {
     return;
   }
   if (rt->nm >= rt->opt.maxthreads) {
+    pidleput(rt, p);  /* keep the scheduler whole: the host decides */
     pthread_mutex_unlock(&rt->lock);
+    if (spinning) lugo_xadd(&rt->nmspinning, -1);
     lugo__report(rt, LUGO_REPORT_FATAL, 0,
                  "too many threads blocked in non-yieldable code", NULL, NULL);
     return;
@@ -187,6 +195,9 @@ static void startm(lugo_runtime *rt, lugo_P *p, int spinning) {
 
 /* Any thread.  Start a spinning M if there is an idle P and none spins. */
 static void wakep(lugo_runtime *rt) {
+  /* orders a just-published run queue slot (a release store) before the
+  ** loads below, as the spinning protocol needs */
+  atomic_thread_fence(memory_order_seq_cst);
   if (lugo_load(&rt->npidle) == 0) return;
   if (lugo_load(&rt->nmspinning) != 0 || !lugo_cas(&rt->nmspinning, 0, 1)) return;
   startm(rt, NULL, 1);
@@ -214,6 +225,7 @@ static int handtowaiter(lugo_runtime *rt, lugo_P *p) {
   lugo_M *m = rt->pwait;
   if (m == NULL) return 0;
   rt->pwait = m->link;
+  lugo_xadd(&rt->npwait, -1);
   m->nextp = p;
   lugo__sema_post(&m->park);
   return 1;
@@ -222,6 +234,13 @@ static int handtowaiter(lugo_runtime *rt, lugo_P *p) {
 /* Owner M, which is giving p up (blocking its G).  Keep p busy if there
 ** is work, else make it idle. */
 static void handoffp(lugo_runtime *rt, lugo_P *p) {
+  int idle = 0;
+  pthread_mutex_lock(&rt->lock);  /* an M whose G woke up comes first */
+  if (handtowaiter(rt, p)) {
+    pthread_mutex_unlock(&rt->lock);
+    return;
+  }
+  pthread_mutex_unlock(&rt->lock);
   if (!lugo__runq_empty(&p->q) || lugo_load(&rt->gqsize) > 0) {
     startm(rt, p, 0);
     return;
@@ -238,14 +257,24 @@ static void handoffp(lugo_runtime *rt, lugo_P *p) {
       return;
     }
     pidleput(rt, p);
+    idle = 1;
   }
   pthread_mutex_unlock(&rt->lock);
+  if (idle) lugo__checkdead(rt);  /* that may have been the last busy P */
 }
 
 static void acquirep(lugo_M *m, lugo_P *p) {
   m->p = p;
   lugo_store(&p->own, LUGO_OWN(m, P_LOCKED));
   lugo_store(&m->curp, p);
+}
+
+/* Owner M: sysmon took our P.  Forget it; we no longer count as an M in
+** C code (detected once, here). */
+static void lostp(lugo_M *m) {
+  m->p = NULL;
+  lugo_store(&m->curp, NULL);
+  lugo_xadd(&m->rt->nincall, -1);
 }
 
 /* Owner M, in runtime code called from Lua: lock our P against a retake.
@@ -257,8 +286,7 @@ static int lockp(lugo_M *m) {
   own = lugo_load(&p->own);
   if (own == LUGO_OWN(m, P_LOCKED)) return 1;  /* already (scheduler code) */
   if (lugo_cas(&p->own, LUGO_OWN(m, P_INLUA), LUGO_OWN(m, P_LOCKED))) return 2;
-  m->p = NULL;  /* retaken while we were in C code */
-  lugo_store(&m->curp, NULL);
+  lostp(m);  /* retaken while we were in C code */
   return 0;
 }
 
@@ -275,13 +303,14 @@ int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p) {
 
 /* Owner M without a P (after a blockm wait or a retake): get one, waiting
 ** for one to be handed over if none is idle. */
-static void reacquirep(lugo_runtime *rt, lugo_M *m) {
+static int reacquirep(lugo_runtime *rt, lugo_M *m) {
   lugo_P *p;
   pthread_mutex_lock(&rt->lock);
-  p = pidleget(rt);
-  if (p == NULL) {
+  p = rt->stopping ? NULL : pidleget(rt);
+  if (p == NULL && !rt->stopping) {
     m->link = rt->pwait;
     rt->pwait = m;
+    lugo_xadd(&rt->npwait, 1);
     pthread_mutex_unlock(&rt->lock);
     lugo__sema_wait(&m->park);
     pthread_mutex_lock(&rt->lock);
@@ -289,7 +318,9 @@ static void reacquirep(lugo_runtime *rt, lugo_M *m) {
     m->nextp = NULL;
   }
   pthread_mutex_unlock(&rt->lock);
+  if (p == NULL) return 0;  /* the runtime is stopping */
   acquirep(m, p);
+  return 1;
 }
 
 /* ---------------------------------------------------------------------
@@ -349,20 +380,34 @@ void lugo__ready(lugo_G *g) {
 ** parking
 ** ------------------------------------------------------------------- */
 
+/* An interrupt request that came while g was preparing a park. */
+static void dropreq(lugo_G *g) {
+  free(lugo_xchg(&g->intrreq, NULL));
+}
+
 void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason) {
+  if (lugo_load(&g->rt->stop))  /* nobody would ever wake it */
+    luaL_error(L, "runtime is shutting down");
+  dropreq(g);
   lugo_store(&g->blockm, !(g->chainok && lua_isyieldable(L)));
   g->wonsg = NULL;
   g->interrupted = 0;
   g->waitreason = reason;
   g->nsg = 0;
-  lugo_store(&g->parkwin, 0);
+  /* PREPARED: not claimable until a waiter is published (park_publish) */
+  lugo_store(&g->parkwin, PW_PREPARED);
   if (!lugo_load(&g->blockm)) lugo_store(&g->status, G_PARKING);
   LUGO_EVENT(g->rt, LUGO_EV_BLOCK, g->id, reason, 0);
+}
+
+void lugo__park_publish(lugo_G *g) {
+  lugo_store(&g->parkwin, 0);
 }
 
 void lugo__park_cancel(lugo_G *g) {
   lugo_store(&g->blockm, 0);
   lugo_store(&g->status, G_RUNNING);
+  dropreq(g);  /* it was not parked: running goroutines are not affected */
 }
 
 /* Owner M.  Block the M until g is readied (g->blockm park). */
@@ -370,21 +415,32 @@ static void blockm_wait(lugo_G *g) {
   lugo_runtime *rt = g->rt;
   lugo_M *m = tls_m;
   lugo_P *p = m->p;
-  if (lockp(m)) {
+  int how = lockp(m);  /* 2: called from Lua, 1: from scheduler code */
+  lugo_goid gid = lugo_load_relaxed(&m->curgid);
+  if (how) {
     m->p = NULL;
     lugo_store(&m->curp, NULL);
     handoffp(rt, p);
-  } else {
-    lugo_xadd(&rt->nincall, -1);  /* retaken: now counted as blocked */
   }
+  lugo_store_relaxed(&m->curgid, 0);  /* nothing for sysmon to preempt */
   lugo__sema_wait(&g->sema);
-  reacquirep(rt, m);  /* get a P back */
-  lugo_store(&m->p->own, LUGO_OWN(m, P_INLUA));  /* back into Lua */
+  lugo_store_relaxed(&m->curgid, gid);
+  if (reacquirep(rt, m))  /* get a P back, as it was */
+    lugo_store(&m->p->own, LUGO_OWN(m, how == 1 ? P_LOCKED : P_INLUA));
   lugo_xadd(&rt->nblockm, -1);
   lugo_store(&g->blockm, 0);
 }
 
 int lugo__park(lua_State *L, lugo_G *g, lua_KFunction k, lua_KContext ctx) {
+  /* an interrupt asked while we were preparing: claim our own park (the
+  ** interrupter tries too, after asking; one CAS wins) */
+  if (lugo_load(&g->intrreq) != NULL && lugo_cas(&g->parkwin, 0, 1)) {
+    g->intrmsg = (char *)lugo_xchg(&g->intrreq, NULL);
+    g->interrupted = 1;
+    g->wonsg = NULL;
+    lugo__park_cancel(g);
+    return k(L, LUA_YIELD, ctx);
+  }
   if (!lugo_load(&g->blockm)) {
     g->yieldreason = Y_PARK;
     return lua_yieldk(L, 0, ctx, k);
@@ -419,8 +475,18 @@ int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
     if (id != 0 && g->id != id) continue;
     if (g->done) continue;
     if (s != G_PARKED && s != G_PARKING && !(lugo_load(&g->blockm) && s == G_RUNNING)) continue;
-    if (!lugo_cas(&g->parkwin, 0, 1)) continue;
-    g->intrmsg = strdup(msg ? msg : "interrupted");
+    if (lugo_load(&g->parkwin) == PW_PREPARED) {
+      /* still publishing its waiters: ask, then try to claim (the G
+      ** checks the request after publishing; one CAS wins) */
+      free(lugo_xchg(&g->intrreq, strdup(msg ? msg : "interrupted")));
+      if (!lugo_cas(&g->parkwin, 0, 1)) continue;
+      free(g->intrmsg);
+      g->intrmsg = (char *)lugo_xchg(&g->intrreq, NULL);
+    } else {
+      if (!lugo_cas(&g->parkwin, 0, 1)) continue;
+      free(g->intrmsg);
+      g->intrmsg = strdup(msg ? msg : "interrupted");
+    }
     g->interrupted = 1;
     g->wonsg = NULL;
     g->schedlink = wake;  /* not on any run queue while parked */
@@ -488,6 +554,7 @@ void lugo__g_free(lugo_G *g) {
   free(g->vals);
   free(g->errmsg);
   free(g->intrmsg);
+  free(lugo_xchg(&g->intrreq, NULL));
   free(g->timer);
   lugo__sema_destroy(&g->sema);
   free(g);
@@ -558,15 +625,19 @@ static int startg(lugo_runtime *rt, lugo_G *g) {
   return 1;
 }
 
-/* The error message of a failed goroutine (on top of co). */
-static const char *errmsg(lua_State *co) {
-  const char *msg = lua_tostring(co, -1);
-  if (msg == NULL) {
-    if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
-      return lua_tostring(co, -1);
-    msg = lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
-  }
-  return msg;
+/* [-2, +2, e] error object, coroutine -> message, traceback (as lua.c's
+** msghandler would say them) */
+static int describe(lua_State *L) {
+  lua_State *co = lua_tothread(L, 2);
+  int t = lua_type(L, 1);
+  if (t == LUA_TSTRING || t == LUA_TNUMBER)
+    lua_pushstring(L, lua_tostring(L, 1));
+  else if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+    ;  /* that is the message */
+  else
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  luaL_traceback(L, co, NULL, 0);
+  return 2;
 }
 
 static void execute_done(lugo_runtime *rt, lugo_G *g, int st, int nres);
@@ -593,19 +664,14 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   m->curg = NULL;
   lugo_store_relaxed(&m->curgid, 0);
   g->nargs = 0;
+  /* sysmon may have taken our P while the G was in C code: then finish
+  ** this G's switch without one (runqput_any falls back to the global
+  ** queue) and get a P before scheduling again (none when stopping) */
   p = m->p;  /* a blockm wait may have changed it */
-  if (p == NULL || !lugo_cas(&p->own, LUGO_OWN(m, P_INLUA), LUGO_OWN(m, P_LOCKED))) {
-    /* sysmon took our P while the G was in C code: finish this G's
-    ** switch without one (runqput_any falls back to the global queue),
-    ** then get a P before scheduling again */
-    m->p = NULL;
-    lugo_store(&m->curp, NULL);
-    execute_done(rt, g, st, nres);
-    reacquirep(rt, m);
-    lugo_xadd(&rt->nincall, -1);
-    return;
-  }
+  if (p != NULL && !lugo_cas(&p->own, LUGO_OWN(m, P_INLUA), LUGO_OWN(m, P_LOCKED)))
+    lostp(m);
   execute_done(rt, g, st, nres);
+  if (m->p == NULL) reacquirep(rt, m);
 }
 
 /* Owner M.  g's resume returned st: park, requeue, or finish it. */
@@ -635,10 +701,16 @@ static void execute_done(lugo_runtime *rt, lugo_G *g, int st, int nres) {
   }
   if (st == LUA_OK) {
     gfinish(rt, g, NULL, NULL);
-  } else {
-    const char *msg = errmsg(g->co);
-    luaL_traceback(g->L, g->co, NULL, 0);
-    gfinish(rt, g, msg, lua_tostring(g->L, -1));
+  } else {  /* describe it protected: __tostring may raise, memory run out */
+    lua_State *L = g->L;
+    lua_pushcfunction(L, describe);
+    lua_xmove(g->co, L, 1);  /* the error object */
+    lua_pushthread(g->co);
+    lua_xmove(g->co, L, 1);
+    if (lua_pcall(L, 2, 2, 0) == LUA_OK)
+      gfinish(rt, g, lua_tostring(L, -2), lua_tostring(L, -1));
+    else
+      gfinish(rt, g, "(error while describing an error)", NULL);
   }
 }
 
@@ -685,6 +757,27 @@ static lugo_G *findrunnable(lugo_runtime *rt, lugo_M *m, int *inherit) {
 top:
   *inherit = 0;
   if (lugo_load(&rt->stop)) return NULL;
+  if (lugo_load(&rt->npwait) > 0) {
+    /* an M whose blocked G woke up waits for a P: it has work, we look
+    ** for some; give it ours and park */
+    int gave;
+    pthread_mutex_lock(&rt->lock);
+    gave = handtowaiter(rt, m->p);
+    pthread_mutex_unlock(&rt->lock);
+    if (gave) {
+      lugo_P *np;
+      m->p = NULL;
+      lugo_store(&m->curp, NULL);
+      if (m->spinning) {
+        m->spinning = 0;
+        lugo_xadd(&rt->nmspinning, -1);
+      }
+      np = stopm(rt, m);
+      if (np == NULL) return NULL;
+      acquirep(m, np);
+      goto top;
+    }
+  }
   {
     lugo_P *p = m->p;
     if (p->schedtick % 61 == 0 && lugo_load(&rt->gqsize) > 0) {
@@ -778,6 +871,7 @@ static void *mstart(void *arg) {
     if (g == NULL) break;
     if (m->spinning) resetspinning(rt, m);
     execute(rt, m, g, inherit);
+    if (m->p == NULL) break;  /* stopping */
   }
   if (m->p) {
     pthread_mutex_lock(&rt->lock);
@@ -845,7 +939,10 @@ int lugo__sched_init(lugo_runtime *rt) {
 /* Stop every M.  Running goroutines are preempted and dropped. */
 void lugo__sched_stop(lugo_runtime *rt) {
   lugo_M *m;
+  pthread_mutex_lock(&rt->lock);
+  rt->stopping = 1;  /* no new Ms, no Ps handed out */
   lugo_store(&rt->stop, 1);
+  pthread_mutex_unlock(&rt->lock);
   lugo_interrupt(rt, 0, "runtime is shutting down");
   for (;;) {
     int idle;
@@ -856,6 +953,12 @@ void lugo__sched_stop(lugo_runtime *rt) {
     }
     rt->midle = NULL;
     rt->nmidle = 0;
+    while ((m = rt->pwait) != NULL) {  /* they get no P: they end */
+      rt->pwait = m->link;
+      lugo_xadd(&rt->npwait, -1);
+      m->nextp = NULL;
+      lugo__sema_post(&m->park);
+    }
     idle = lugo_load(&rt->npidle) == rt->nprocs;
     pthread_mutex_unlock(&rt->lock);
     if (idle) break;
@@ -871,6 +974,9 @@ void lugo__sched_stop(lugo_runtime *rt) {
 void lugo__sched_free(lugo_runtime *rt) {
   lugo_M *m;
   lugo_G *g;
+  /* first take every parked G's waiters off the channels, which outlive
+  ** them while other states are being closed */
+  for (g = rt->allg; g != NULL; g = g->allnext) lugo__chan_unpark(g);
   while ((m = rt->allm) != NULL) {
     rt->allm = m->alllink;
     lugo__sema_destroy(&m->park);

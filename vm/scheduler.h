@@ -35,6 +35,8 @@ enum {
   G_DEAD
 };
 
+enum { PW_PREPARED = 2 };
+
 /* why a G's root coroutine yielded to the scheduler (owner M only) */
 enum { Y_NONE, Y_PARK, Y_PREEMPT, Y_GOSCHED };
 
@@ -49,7 +51,10 @@ struct lugo_G {
   int nargs;           /* arguments waiting on co at first run */
   lugo_blob *start;    /* the function and arguments, until first run */
   lugo_aint status;    /* atomic: G_* */
-  lugo_aint parkwin;   /* atomic: 0 while parked; the one waker CASes 1 */
+  lugo_aint parkwin;   /* atomic: PW_PREPARED while publishing waiters,
+                          0 while parked; the one waker CASes 0 -> 1 */
+  lugo_aptr intrreq;   /* atomic: an interrupt's message, asked while the
+                          park was PW_PREPARED (malloc'd) */
   lugo_aint blockm;    /* atomic: this park blocks the M (non-yieldable) */
   lugo_sema sema;      /* blockm parks wait here */
   int host;            /* spawned by the host: its waiter gets the error */
@@ -138,6 +143,7 @@ struct lugo_runtime {
   int nm;                   /* Ms created */
   lugo_aint nmspinning;     /* atomic */
   lugo_M *pwait;            /* Ms whose blocked G woke and want a P */
+  lugo_aint npwait;         /* atomic mirror of pwait's length */
   lugo_aint nblockm;        /* atomic: Gs blocking their M */
   lugo_aint nincall;        /* atomic: Ms whose P sysmon retook while they
                                ran C code (they come back wanting a P) */
@@ -186,6 +192,10 @@ void lugo__ready(lugo_G *g);
 /* Owner M of g.  Prepare a park: decides between yielding and blocking
 ** the M, resets parkwin.  Call before publishing any waiter. */
 void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason);
+
+/* Owner M of g (any thread holding the lock the waiters go under): the
+** waiters are about to become visible; from now on the park can be won. */
+void lugo__park_publish(lugo_G *g);
 
 /* Owner M of g, after publishing waiters.  Park g: yields to the
 ** scheduler (continuing in k) or blocks the M and calls k.  [-?, +?, e] */

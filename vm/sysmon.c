@@ -155,9 +155,13 @@ static void *sysmon(void *arg) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   while (!lugo_load(&rt->sysmonquit)) {
     int64_t now = lugo__nanotime();
-    int64_t next = lugo__timers_run(rt->timers, now);
+    int stopping = lugo_load(&rt->stop);
+    /* no timers once the runtime stops: they would start Ms */
+    int64_t next = stopping ? -1 : lugo__timers_run(rt->timers, now);
     int64_t until = now + TICK_NS;
     retake(rt, now);
+    /* a fired timer may have left nobody to wake: look again */
+    if (!stopping) lugo__checkdead(rt);
     if (next >= 0 && next < until) until = next;
     lugo__sema_timedwait(&rt->sysmonwake, until);
   }

@@ -113,6 +113,41 @@ static void test_interrupt(void) {
   lugo_close(rt);
 }
 
+/* interrupts fired at a goroutine that parks and unparks all the time:
+** every one either lands on a park or is dropped; none wakes a goroutine
+** that is not parked (that used to abort or corrupt) */
+static void test_interrupt_storm(void) {
+  int procs;
+  for (procs = 1; procs <= 2; procs++) {
+    lugo_runtime *rt = newrt(procs);
+    lua_State *L = lugo_newstate(rt);
+    lugo_goid id;
+    char *msg = NULL;
+    int i, r;
+    luaL_loadstring(L,
+      "local c, d = chan(), chan(1)\n"
+      "go(function(c) for i = 1, 20000 do c:send(i) end c:close() end, c)\n"
+      "local got, intr = 0, 0\n"
+      "while true do\n"
+      "  local ok, v = pcall(c.recv, c)\n"
+      "  if ok then if v == nil then break end got = got + 1\n"
+      "  else intr = intr + 1 end\n"
+      "  pcall(time.Sleep, 0)\n"
+      "  pcall(select, {{recv = d}, default = 1})\n"
+      "end\n"
+      "assert(got == 20000, got)  -- an interrupt never loses a value\n");
+    lugo_hold(rt);
+    lugo_spawn(rt, L, 0, &id);
+    for (i = 0; i < 20000; i++) lugo_interrupt(rt, id, "storm");
+    lugo_release(rt);
+    r = lugo_wait(rt, id, &msg);
+    if (r != LUGO_OK && msg) fprintf(stderr, "\n  %s\n", msg);
+    CU_ASSERT(r == LUGO_OK);
+    free(msg);
+    lugo_close(rt);
+  }
+}
+
 static void test_release_finds_deadlock(void) {
   /* a goroutine blocked while the host held the runtime is reported when
   ** the host lets go */
@@ -186,7 +221,8 @@ int main(void) {
     {"fan in", test_fan_in}, {"error", test_error}, {"deadlock", test_deadlock},
     {"sleep is not deadlock", test_sleep_is_not_deadlock},
     {"interrupt", test_interrupt},
-    {"release finds deadlock", test_release_finds_deadlock}, {"close with parked", test_close_with_parked},
+    {"release finds deadlock", test_release_finds_deadlock},
+    {"interrupt storm", test_interrupt_storm}, {"close with parked", test_close_with_parked},
     {"two runtimes", test_two_runtimes}, {"events", test_events}, {NULL, NULL}
   };
   return cutil_run("sched", tests);
