@@ -106,6 +106,8 @@ rows=(
     "parallel|parallel CPU work, K=2 goroutines|2|2|low|s"
     "parked|parked goroutines (100k), RSS|1||low|KB/goroutine"
     "globals|global-function loop in 1 goroutine|1||low|s"
+    "tablemsg|1,000-entry table through a channel (lua5.4: serialise + load)|1||low|us/op"
+    "tablemsg|1,000-entry table through a channel (lua5.4: serialise + load)|2||low|us/op"
 )
 
 declare -A lua_cache

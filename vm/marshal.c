@@ -248,9 +248,9 @@ typedef struct W {
 
 static const char MTKEY = 'm';  /* pkey marker: reached as a metatable */
 
-static void grow(W *w, size_t need) {
+static void grow_(W *w, size_t need) {
   box *b = w->b;
-  if (b->n + need > b->cap) {
+  {
     size_t cap = b->cap ? b->cap : 64;
     char *p;
     while (cap < b->n + need) cap *= 2;
@@ -259,6 +259,10 @@ static void grow(W *w, size_t need) {
     b->p = p;
     b->cap = cap;
   }
+}
+
+static inline void grow(W *w, size_t need) {
+  if (w->b->n + need > w->b->cap) grow_(w, need);
 }
 
 static void putbytes(W *w, const void *s, size_t n) {
@@ -754,7 +758,7 @@ static void encode_table(W *w, int idx) {
   if (seen(w, idx)) return;
   putbyte(w, T_TABLE);
   putsize(w, narr);
-  (void)nhash;
+  putsize(w, nhash);
   enqueue(w, idx);
 }
 
@@ -791,6 +795,7 @@ static void flush(W *w) {
   lua_State *L = w->L;
   int qi, t;
   for (qi = 1; qi <= w->qn; qi++) {
+    luaL_checkstack(L, 16, "value too deep to copy");
     lua_rawgeti(L, w->queue, qi);
     t = lua_gettop(L);
     lua_pushnil(L);
@@ -866,6 +871,7 @@ static void encode_function(W *w, int idx) {
     return;
   }
   if (bypath(w, idx)) return;
+  luaL_checkstack(L, 16, "value too deep to copy");
   fnid = w->nextid;
   if (seen(w, idx)) return;
   putbyte(w, T_FUNC);
@@ -913,7 +919,6 @@ static void encode(W *w, int idx) {
   lua_State *L = w->L;
   if (w->depth >= MAXDEPTH)
     luaL_error(L, "%s: value too deep to copy to another goroutine", w->fname);
-  luaL_checkstack(L, 8, "value too deep to copy");
   switch (lua_type(L, idx)) {
     case LUA_TNIL: putbyte(w, T_NIL); break;
     case LUA_TBOOLEAN: putbyte(w, lua_toboolean(L, idx) ? T_TRUE : T_FALSE); break;
@@ -1299,8 +1304,9 @@ static void decode_value(R *r, int t) {
       break;
     }
     case T_TABLE: {  /* announced here, filled by its T_TBODY later */
-      size_t narr = getsize(r);
-      lua_createtable(L, narr > 1 << 24 ? 0 : (int)narr, 0);
+      size_t narr = getsize(r), nhash = getsize(r);
+      lua_createtable(L, narr > 1 << 24 ? 0 : (int)narr,
+                      nhash > 1 << 24 ? 0 : (int)nhash);
       lua_pushvalue(L, -1);
       lua_rawseti(L, r->ids, r->nextid++);
       break;
@@ -1309,6 +1315,7 @@ static void decode_value(R *r, int t) {
       uint64_t len;
       rd d;
       int f, nups, i, id = r->nextid++;
+      luaL_checkstack(L, 16, "value too deep");
       getbytes(r, &len, 8);
       if ((uint64_t)(r->end - r->p) < len) luaL_error(L, "lugo: corrupt value");
       d.p = r->p;
@@ -1341,7 +1348,6 @@ static void decode_value(R *r, int t) {
 
 static void decode(R *r) {
   if (++r->depth > MAXDEPTH + 10) luaL_error(r->L, "value too deep");
-  luaL_checkstack(r->L, 8, "value too deep");
   decode_value(r, getbyte(r));
   r->depth--;
 }
@@ -1362,6 +1368,7 @@ static void decode_tail(R *r, int globals) {
         r->nmts = 0;
         return;
       case T_TBODY:
+        luaL_checkstack(L, 16, "value too deep");
         lua_rawgeti(L, r->ids, (lua_Integer)getsize(r));
         t = lua_gettop(L);
         if (!lua_istable(L, t)) luaL_error(L, "lugo: corrupt value");
