@@ -103,8 +103,12 @@ int lugo_spawn(lugo_runtime *rt, lua_State *L, int nargs, lugo_goid *id) {
   if (rt == NULL || L == NULL || nargs < 0 || lua_gettop(L) < nargs + 1 ||
       lua_type(L, -(nargs + 1)) != LUA_TFUNCTION)
     return LUGO_EINVAL;
+  lugo_hold(rt);  /* counted but not yet queued: not a deadlock */
   g = lugo__spawn(rt, NULL, id);
-  if (g == NULL) return LUGO_ENOMEM;
+  if (g == NULL) {
+    lugo_release(rt);
+    return LUGO_ENOMEM;
+  }
   g->host = 1;
   g->L = L;
   lugo__G(L) = g;
@@ -115,6 +119,7 @@ int lugo_spawn(lugo_runtime *rt, lua_State *L, int nargs, lugo_goid *id) {
   lua_xmove(L, g->co, nargs + 1);
   g->nargs = nargs;
   lugo__go(rt, g);
+  lugo_release(rt);
   return LUGO_OK;
 }
 
