@@ -269,12 +269,19 @@ static void acquirep(lugo_M *m, lugo_P *p) {
   lugo_store(&m->curp, p);
 }
 
-/* Owner M: sysmon took our P.  Forget it; we no longer count as an M in
-** C code (detected once, here). */
+/* Owner M: sysmon took our P.  Forget it. */
 static void lostp(lugo_M *m) {
   m->p = NULL;
   lugo_store(&m->curp, NULL);
-  lugo_xadd(&m->rt->nincall, -1);
+  m->lost = 1;  /* still busy in C or Lua: nincall stays until we get a P */
+}
+
+/* Owner M: we have a P again (or are ending): no longer in a call. */
+static void foundp(lugo_M *m) {
+  if (m->lost) {
+    m->lost = 0;
+    lugo_xadd(&m->rt->nincall, -1);
+  }
 }
 
 /* Owner M, in runtime code called from Lua: lock our P against a retake.
@@ -318,6 +325,7 @@ static int reacquirep(lugo_runtime *rt, lugo_M *m) {
     m->nextp = NULL;
   }
   pthread_mutex_unlock(&rt->lock);
+  foundp(m);
   if (p == NULL) return 0;  /* the runtime is stopping */
   acquirep(m, p);
   return 1;
@@ -422,6 +430,7 @@ static void blockm_wait(lugo_G *g) {
     lugo_store(&m->curp, NULL);
     handoffp(rt, p);
   }
+  foundp(m);  /* a retaken M now counts as blocked, not busy */
   lugo_store_relaxed(&m->curgid, 0);  /* nothing for sysmon to preempt */
   lugo__sema_wait(&g->sema);
   lugo_store_relaxed(&m->curgid, gid);
@@ -651,8 +660,11 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   if (g->L == NULL && !startg(rt, g)) return;
   m->curg = g;
   lugo_store_relaxed(&m->curgid, g->id);
-  lugo_store(&m->preempt, 0);
-  if (!inherit) lugo_xadd(&m->tick, 1);
+  lugo_xadd(&m->tick, 1);  /* sysmon: this M is switching, not stuck */
+  if (!inherit) {  /* a new time slice */
+    lugo_store(&m->preempt, 0);
+    lugo_store_relaxed(&m->slicestart, lugo__nanotime());
+  }
   g->yieldreason = Y_NONE;
   g->cur = g->co;
   g->chainok = 1;
@@ -870,6 +882,16 @@ static void *mstart(void *arg) {
     lugo_G *g = findrunnable(rt, m, &inherit);
     if (g == NULL) break;
     if (m->spinning) resetspinning(rt, m);
+    if (inherit && lugo_load(&m->preempt)) {
+      /* a pair handing the slice back and forth through runnext ran its
+      ** 10 ms: give the others a turn (Go's inheritTime rule) */
+      lugo_store(&m->preempt, 0);
+      lugo_xadd(&rt->npreempt, 1);
+      pthread_mutex_lock(&rt->lock);
+      globput(rt, g);
+      pthread_mutex_unlock(&rt->lock);
+      continue;
+    }
     execute(rt, m, g, inherit);
     if (m->p == NULL) break;  /* stopping */
   }

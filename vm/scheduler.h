@@ -114,11 +114,17 @@ struct lugo_M {
   lugo_M *link;           /* idle list, guarded by sched lock */
   lugo_M *alllink;        /* all Ms, guarded by sched lock */
   lugo_au32 tick;         /* atomic: Gs run (sysmon watches it move) */
+  lugo_ai64 slicestart;   /* atomic: when the current time slice began
+                             (not reset when a G inherits it via runnext) */
+  int lost;               /* owner M: sysmon took our P; we count in
+                             rt->nincall until we have a P again */
   uint32_t sysmontick;    /* sysmon only */
   int64_t sysmonwhen;     /* sysmon only */
   lugo_aint preempt;      /* atomic: sysmon asks the running G to yield */
   lugo_aptr curp;         /* atomic: the P this M owns (for sysmon) */
-  int64_t preemptwhen;    /* sysmon only: when it asked, 0 if not */
+  int64_t preemptwhen;    /* sysmon only: when it first asked in this
+                             slice, 0 if not */
+  int64_t lastsignal;     /* sysmon only: when it last signalled */
   /* preemption hook bookkeeping: this M's thread only (its signal handler
   ** included; sigco is NULL while these change) */
   lua_State *hookco;      /* coroutine carrying our one-shot hook */

@@ -123,19 +123,31 @@ static void retake(lugo_runtime *rt, int64_t now) {
   pthread_mutex_lock(&rt->lock);
   for (m = rt->allm; m != NULL; m = m->alllink) {
     uint32_t t = lugo_load_relaxed(&m->tick);
-    if (lugo_load_relaxed(&m->curgid) == 0 || t != m->sysmontick) {
+    int64_t slice = lugo_load_relaxed(&m->slicestart);
+    if (lugo_load_relaxed(&m->curgid) == 0) {
       m->sysmontick = t;
       m->sysmonwhen = now;
       m->preemptwhen = 0;
       continue;
     }
-    if (now - m->sysmonwhen <= SLICE_NS) continue;
-    if (m->preemptwhen == 0 || now - m->preemptwhen > SLICE_NS) {
-      if (m->preemptwhen == 0) m->preemptwhen = now;
-      lugo_store(&m->preempt, 1);
-      pthread_kill(m->thread, LUGO_SIGPREEMPT);
+    if (t != m->sysmontick) {  /* it switched goroutines: not stuck */
+      m->sysmontick = t;
+      m->sysmonwhen = now;
     }
-    if (now - m->preemptwhen > STUCK_NS && nstuck < 16) {
+    if (now - slice > SLICE_NS) {
+      if (m->preemptwhen == 0 || m->preemptwhen < slice) {  /* first ask */
+        m->preemptwhen = m->lastsignal = now;
+        lugo_store(&m->preempt, 1);
+        pthread_kill(m->thread, LUGO_SIGPREEMPT);
+      } else if (now - m->lastsignal > SLICE_NS) {  /* ask again */
+        m->lastsignal = now;
+        lugo_store(&m->preempt, 1);
+        pthread_kill(m->thread, LUGO_SIGPREEMPT);
+      }
+    }
+    /* the same goroutine, asked to yield STUCK_NS ago, has not */
+    if (now - m->sysmonwhen > SLICE_NS + STUCK_NS && m->preemptwhen != 0 &&
+        now - m->preemptwhen > STUCK_NS && nstuck < 16) {
       lugo_P *p = (lugo_P *)lugo_load(&m->curp);
       if (p != NULL) {
         stuck[nstuck] = m;
