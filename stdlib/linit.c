@@ -284,10 +284,8 @@ static void openbase(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &BASEKEY);
 }
 
-lua_State *lugo__newstate(lugo_runtime *rt, int full) {
-  lua_State *L = luaL_newstate();
-  if (L == NULL) return NULL;
-  lugo__G(L) = NULL;
+/* fill a state with what every goroutine starts with */
+static void setup(lugo_runtime *rt, lua_State *L, int full) {
   lugo__marshal_openstate(L);
   if (full) openbase(L);
   setglobal_fn(L, "print", l_print);
@@ -313,5 +311,97 @@ lua_State *lugo__newstate(lugo_runtime *rt, int full) {
     lua_pop(L, 1);
   }
   if (rt->opt.openlibs) rt->opt.openlibs(L, rt->opt.ud);
+}
+
+lua_State *lugo__newstate(lugo_runtime *rt, int full) {
+  lua_State *L = luaL_newstate();
+  if (L == NULL) return NULL;
+  lugo__G(L) = NULL;
+  setup(rt, L, full);
   return L;
+}
+
+/* ---------------------------------------------------------------------
+** pooled states (DESIGN section 1): a finished goroutine's state is
+** reset and reused, so spawning skips lua_newstate.  Nothing of the old
+** goroutine may show: the reset drops every registry entry but the main
+** thread, lugo's object metatables and its (weak) intern table, gives the
+** state new globals, removes basic-type metatables, runs a full
+** collection (finalizers run as the finished goroutine) and builds the
+** state again as new.  A state whose goroutine loaded a C module, opened
+** the debug library (debug.set* can change anything), or switched the
+** collector to generational mode is closed instead.
+** ------------------------------------------------------------------- */
+
+static int tainted(lua_State *L) {
+  int bad;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  bad = lua_getfield(L, -1, LUA_DBLIBNAME) != LUA_TNIL;
+  if (!bad && lua_getfield(L, LUA_REGISTRYINDEX, "_CLIBS") == LUA_TTABLE)
+    bad = lua_rawlen(L, -1) > 0;
+  lua_settop(L, 0);
+  return bad;
+}
+
+/* drop what the goroutine could reach from the registry and the types */
+static void clearstate(lua_State *L) {
+  int reg;
+  lua_settop(L, 0);
+  lua_pushvalue(L, LUA_REGISTRYINDEX);
+  reg = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, reg)) {
+    int keep = 0;
+    lua_pop(L, 1);
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) == LUA_RIDX_MAINTHREAD)
+      keep = 1;
+    else if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
+      keep = lugo__obj_keepkey(L, reg, lua_touserdata(L, -1));
+    if (!keep) {
+      lua_pushvalue(L, -1);
+      lua_pushnil(L);
+      lua_rawset(L, reg);  /* clearing fields while traversing is allowed */
+    }
+  }
+  lua_newtable(L);  /* new globals */
+  lua_rawseti(L, reg, LUA_RIDX_GLOBALS);
+  lua_pushnil(L); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
+  lua_pushboolean(L, 0); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
+  lua_pushinteger(L, 0); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
+  lua_pushliteral(L, ""); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
+  lua_pushcfunction(L, l_print); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
+  lua_pushthread(L); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
+  lua_pushlightuserdata(L, NULL); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
+  lua_settop(L, 0);
+}
+
+static int resetstate(lugo_runtime *rt, lua_State *L) {
+  if (tainted(L)) return 0;
+  if (lua_gc(L, LUA_GCINC, 0, 0, 0) == LUA_GCGEN) return 0;
+  lua_gc(L, LUA_GCRESTART);
+  lua_sethook(L, NULL, 0, 0);
+  clearstate(L);
+  lua_gc(L, LUA_GCCOLLECT);  /* finalizers run here, as the old goroutine */
+  if (tainted(L)) return 0;  /* a finalizer may have loaded something */
+  clearstate(L);             /* ... or left something behind */
+  lua_gc(L, LUA_GCCOLLECT);
+  lua_gc(L, LUA_GCINC, 200, 100, 13);  /* Lua's defaults (luaconf.h) */
+  lua_gc(L, LUA_GCRESTART);
+  setup(rt, L, 0);
+  return 1;
+}
+
+/* Owner M of the finished goroutine (still set in L for its finalizers).
+** Keep L for another goroutine if it can be made clean, else close it. */
+void lugo__release_state(lugo_runtime *rt, lua_State *L) {
+  if (lugo__pool_room(rt) && resetstate(rt, L)) {
+    lugo__G(L) = NULL;
+    if (lugo__pool_put(rt, L)) return;
+  }
+  lua_close(L);
+}
+
+lua_State *lugo__acquire_state(lugo_runtime *rt) {
+  lua_State *L = lugo__pool_get(rt);
+  return L ? L : lugo__newstate(rt, 0);
 }

@@ -100,6 +100,18 @@ lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t) {
   return o;
 }
 
+int lugo__obj_keepkey(lua_State *L, int reg, void *k) {
+  int keep = 0;
+  if (k == (void *)&INTERN_KEY) return 1;
+  if (lua_rawgetp(L, reg, k) == LUA_TTABLE) {
+    keep = lua_getfield(L, -1, TYPE_FIELD) == LUA_TLIGHTUSERDATA &&
+           lua_touserdata(L, -1) == k;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return keep;
+}
+
 void lugo__obj_metatable(lua_State *L, const lugo_objtype *t) {
   lugo_G *g = lugo__G(L);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, t) == LUA_TTABLE) {

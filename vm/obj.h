@@ -47,6 +47,10 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t);
 /* [-0, +0, v] As lugo__obj_test, raising a type error naming t->tname. */
 lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t);
 
+/* [-0, +0, -] Is registry key k (a light userdata) one of lugo's own that
+** a pooled state keeps (object metatables, the intern table)? */
+int lugo__obj_keepkey(lua_State *L, int reg, void *k);
+
 /* [-0, +1, m] Push t's metatable in L, building it on first use: __gc
 ** releases, __name is set, __lugotype marks it, then t->metatable. */
 void lugo__obj_metatable(lua_State *L, const lugo_objtype *t);

@@ -45,6 +45,8 @@ lugo_runtime *lugo_new(const lugo_options *o) {
   if (rt->opt.maxthreads <= 0) rt->opt.maxthreads = 10000;
   if (lugo__sched_init(rt) != LUGO_OK) { free(rt); return NULL; }
   pthread_mutex_init(&rt->libslock, NULL);
+  pthread_mutex_init(&rt->poollock, NULL);
+  rt->pool = (lua_State **)calloc(LUGO_POOLMAX, sizeof(lua_State *));
   rt->timers = lugo__timers_new();
   /* learn which C functions are standard (they cross as themselves) */
   L = lugo__newstate(rt, 1);
@@ -70,11 +72,49 @@ void lugo_close(lugo_runtime *rt) {
   lugo__sysmon_stop(rt);
   lugo__timers_free(rt->timers);  /* before the Gs whose timers it holds */
   lugo__sched_free(rt);
+  while (lugo_load(&rt->npool) > 0) {
+    lugo_xadd(&rt->npool, -1);
+    lua_close(rt->pool[lugo_load(&rt->npool)]);
+  }
+  free(rt->pool);
+  pthread_mutex_destroy(&rt->poollock);
   lugo__marshal_free_known(rt);
   while (rt->nlibs > 0) dlclose(rt->libs[--rt->nlibs]);
   free(rt->libs);
   pthread_mutex_destroy(&rt->libslock);
   free(rt);
+}
+
+int lugo__pool_room(lugo_runtime *rt) {
+  /* relaxed: a hint; lugo__pool_put decides under the lock */
+  return rt->pool != NULL && !lugo_load(&rt->stop) &&
+         lugo_load_relaxed(&rt->npool) < LUGO_POOLMAX;
+}
+
+int lugo__pool_put(lugo_runtime *rt, lua_State *L) {
+  int ok = 0;
+  pthread_mutex_lock(&rt->poollock);
+  if (lugo_load_relaxed(&rt->npool) < LUGO_POOLMAX && !lugo_load(&rt->stop)) {
+    int n = lugo_load_relaxed(&rt->npool);
+    rt->pool[n] = L;
+    lugo_store_relaxed(&rt->npool, n + 1);
+    ok = 1;
+  }
+  pthread_mutex_unlock(&rt->poollock);
+  return ok;
+}
+
+lua_State *lugo__pool_get(lugo_runtime *rt) {
+  lua_State *L = NULL;
+  if (rt->pool == NULL || lugo_load_relaxed(&rt->npool) == 0) return NULL;
+  pthread_mutex_lock(&rt->poollock);
+  if (lugo_load_relaxed(&rt->npool) > 0) {
+    int n = lugo_load_relaxed(&rt->npool) - 1;
+    L = rt->pool[n];
+    lugo_store_relaxed(&rt->npool, n);
+  }
+  pthread_mutex_unlock(&rt->poollock);
+  return L;
 }
 
 void lugo__keeplib(lugo_runtime *rt, void *handle) {
@@ -110,6 +150,7 @@ int lugo_spawn(lugo_runtime *rt, lua_State *L, int nargs, lugo_goid *id) {
     return LUGO_ENOMEM;
   }
   g->host = 1;
+  lugo_xadd(&rt->nhostlive, 1);
   g->L = L;
   lugo__G(L) = g;
   g->co = lua_newthread(L);
@@ -140,7 +181,6 @@ int lugo_wait(lugo_runtime *rt, lugo_goid id, char **msg) {
     return LUGO_EDEADLOCK;
   }
   r = g->done == -1 ? LUGO_OK : g->done;
-  lugo_xadd(&rt->nhostdone, -1);
   if (msg) {
     *msg = g->errmsg;
     g->errmsg = NULL;

@@ -578,20 +578,21 @@ static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
   LUGO_EVENT(rt, LUGO_EV_END, g->id, NULL, 0);
   if (err != NULL && !host && !lugo_load(&rt->stop))
     lugo__report(rt, LUGO_REPORT_PANIC, g->id, err, tb, NULL);
-  if (host) lugo_xadd(&rt->nhostdone, 1);  /* before ngoroutines drops */
   if (err != NULL && host) {  /* copy it out before its state goes */
     size_t n = strlen(err) + (tb ? strlen(tb) + 1 : 0) + 1;
     hostmsg = (char *)malloc(n);
     if (hostmsg) snprintf(hostmsg, n, "%s%s%s", err, tb ? "\n" : "", tb ? tb : "");
   }
-  if (g->L) {
-    lua_close(g->L);  /* finalizers run here, as the finished goroutine */
+  if (g->L) {  /* finalizers run here, as the finished goroutine */
+    if (err == NULL && !host) lugo__release_state(rt, g->L);
+    else lua_close(g->L);
     g->L = NULL;
   }
   pthread_mutex_lock(&rt->glock);
   if (host) {
     g->errmsg = hostmsg;
     g->done = err ? LUGO_ERRRUN : -1;  /* -1: finished fine */
+    lugo_xadd(&rt->nhostlive, -1);
     pthread_cond_broadcast(&rt->gcond);
   } else {
     g_unlink(rt, g);
@@ -611,7 +612,7 @@ static int startvals(lua_State *L) {
 
 /* Owner M.  Materialise g's state on first run; 0 if g ended. */
 static int startg(lugo_runtime *rt, lugo_G *g) {
-  lua_State *L = lugo__newstate(rt, 0);
+  lua_State *L = lugo__acquire_state(rt);
   int n;
   if (L == NULL) {
     gfinish(rt, g, "not enough memory for a new goroutine", NULL);
@@ -913,9 +914,9 @@ static void *mstart(void *arg) {
 void lugo__checkdead(lugo_runtime *rt) {
   int dead;
   if (lugo_load(&rt->stop) || lugo_load(&rt->deadlocked)) return;
-  if (lugo_load(&rt->hostholds) > 0 || lugo_load(&rt->nhostdone) > 0) return;
+  if (lugo_load(&rt->hostholds) > 0 || lugo_load(&rt->nhostlive) == 0) return;
   pthread_mutex_lock(&rt->lock);
-  dead = lugo_load(&rt->nhostdone) == 0 && lugo_load(&rt->nincall) == 0 &&
+  dead = lugo_load(&rt->nhostlive) > 0 && lugo_load(&rt->nincall) == 0 &&
          lugo_load(&rt->npidle) == rt->nprocs && rt->gqhead == NULL &&
          lugo_load(&rt->nblockm) == 0 && rt->pwait == NULL &&
          lugo_load(&rt->ngoroutines) > 0 && lugo__timers_pending(rt) == 0;

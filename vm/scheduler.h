@@ -165,9 +165,9 @@ struct lugo_runtime {
   lugo_ai64 nspawned;       /* atomic */
   lugo_aint deadlocked;     /* atomic */
   lugo_aint hostholds;      /* atomic: host threads blocked in runtime ops */
-  lugo_aint nhostdone;      /* atomic: host goroutines ended, not yet
-                               collected by lugo_wait (the host is about to
-                               act: nothing is deadlocked) */
+  lugo_aint nhostlive;      /* atomic: host goroutines (lugo_spawn) not
+                               ended yet; with none, nobody waits for a
+                               deadlock report (Go: main has returned) */
 
   struct lugo_timers *timers;
   pthread_t sysmon;
@@ -177,6 +177,10 @@ struct lugo_runtime {
 
   struct lugo_known *known;   /* standard C functions (marshal.c) */
   char *defpath, *defcpath;   /* a fresh state's package.path, .cpath */
+  pthread_mutex_t poollock;   /* guards pool */
+  lua_State **pool;           /* reset states ready for new goroutines */
+  lugo_aint npool;            /* atomic: written under poollock, read
+                                 without it as a hint */
   pthread_mutex_t libslock;   /* guards libs */
   void **libs;                /* C libraries kept open until lugo_close */
   int nlibs, caplibs;
@@ -246,8 +250,16 @@ void lugo__checkdead(lugo_runtime *rt);
 ** returns 1 if it did, and then hands p to another M */
 int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p);
 
-/* gstate.c: goroutine states */
+/* stdlib/linit.c: goroutine states */
 lua_State *lugo__newstate(lugo_runtime *rt, int full);
+lua_State *lugo__acquire_state(lugo_runtime *rt);           /* owner M */
+void lugo__release_state(lugo_runtime *rt, lua_State *L);   /* owner M */
+
+/* runtime.c: the pool of reset states (any thread) */
+#define LUGO_POOLMAX 64
+int lugo__pool_room(lugo_runtime *rt);
+int lugo__pool_put(lugo_runtime *rt, lua_State *L);
+lua_State *lugo__pool_get(lugo_runtime *rt);
 void lugo__set_sigco(lua_State *co);
 
 /* runtime.c: keep a C library (dlopen handle) open until lugo_close */

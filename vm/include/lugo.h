@@ -98,7 +98,8 @@ LUGO_API int lugo_spawn(lugo_runtime *rt, lua_State *L, int nargs,
                         lugo_goid *id);
 
 /* Block the calling host thread until goroutine id (started by lugo_spawn)
-** ends.  Returns LUGO_OK, LUGO_ERRRUN (its error message, with a traceback,
+** ends.  Deadlock is detected only while some goroutine started by
+** lugo_spawn has not ended (as in Go, once main returns nobody is told).  Returns LUGO_OK, LUGO_ERRRUN (its error message, with a traceback,
 ** is copied to *msg if msg is not NULL; free it with free()), or
 ** LUGO_EDEADLOCK when every goroutine is blocked forever. */
 LUGO_API int lugo_wait(lugo_runtime *rt, lugo_goid id, char **msg);
