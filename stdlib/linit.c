@@ -375,18 +375,38 @@ static void clearstate(lua_State *L) {
   lua_settop(L, 0);
 }
 
+/* after the collection: did a finalizer leave anything in the registry? */
+static int regdirty(lua_State *L) {
+  int n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, LUA_REGISTRYINDEX)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TLIGHTUSERDATA &&
+        lugo__obj_keepkey(L, LUA_REGISTRYINDEX, lua_touserdata(L, -1)))
+      continue;
+    if (++n > 2) {  /* more than the main thread and the globals */
+      lua_pop(L, 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 static int resetstate(lugo_runtime *rt, lua_State *L) {
   if (tainted(L)) return 0;
   if (lua_gc(L, LUA_GCINC, 0, 0, 0) == LUA_GCGEN) return 0;
-  lua_gc(L, LUA_GCRESTART);
+  /* restart a stopped collector (RESTART also zeroes the debt, starting a
+  ** cycle at once: only when needed, and before the full collection) */
+  if (!lua_gc(L, LUA_GCISRUNNING)) lua_gc(L, LUA_GCRESTART);
   lua_sethook(L, NULL, 0, 0);
   clearstate(L);
   lua_gc(L, LUA_GCCOLLECT);  /* finalizers run here, as the old goroutine */
   if (tainted(L)) return 0;  /* a finalizer may have loaded something */
-  clearstate(L);             /* ... or left something behind */
-  lua_gc(L, LUA_GCCOLLECT);
+  if (regdirty(L)) {         /* ... or left something behind */
+    clearstate(L);
+    lua_gc(L, LUA_GCCOLLECT);
+  }
   lua_gc(L, LUA_GCINC, 200, 100, 13);  /* Lua's defaults (luaconf.h) */
-  lua_gc(L, LUA_GCRESTART);
   setup(rt, L, 0);
   return 1;
 }
