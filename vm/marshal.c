@@ -977,6 +977,16 @@ static int copyable_global(W *w) {
 
 /* After the values: (name, value) pairs of the spawner's globals that the
 ** crossing code names, then END.  Functions among them are scanned too. */
+/* a key (at k) and its value (above it), the value labelled for errors;
+** returns 1 */
+static int encode_pair(W *w, int k, const char *label) {
+  encode(w, k);
+  push_frame(w, 'f', label, 0);
+  encode(w, k + 1);
+  w->depth--;
+  return 1;
+}
+
 /* Before go's values: the spawner's package.path and .cpath where they
 ** differ from a fresh state's, its package.preload loaders and its Lua
 ** searchers, so that modules sent by path load in the goroutine.
@@ -1010,13 +1020,8 @@ static int encode_package(W *w) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
       if (lua_type(L, -2) == LUA_TSTRING &&
-          !(lua_iscfunction(L, -1) && isknown(w->rt, lua_tocfunction(L, -1)))) {
-        encode(w, lua_gettop(L) - 1);
-        push_frame(w, 'f', "preload", 0);
-        encode(w, lua_gettop(L));
-        w->depth--;
-        any = 1;
-      }
+          !(lua_iscfunction(L, -1) && isknown(w->rt, lua_tocfunction(L, -1))))
+        any = encode_pair(w, lua_gettop(L) - 1, "preload");
       lua_pop(L, 1);
     }
   }
@@ -1027,12 +1032,9 @@ static int encode_package(W *w) {
     for (j = 1; j <= n; j++) {
       if (lua_rawgeti(L, -1, j) == LUA_TFUNCTION && !lua_iscfunction(L, -1)) {
         lua_pushinteger(L, j);
-        encode(w, lua_gettop(L));
+        lua_insert(L, -2);
+        any = encode_pair(w, lua_gettop(L) - 1, "searchers");
         lua_pop(L, 1);
-        push_frame(w, 'f', "searchers", 0);
-        encode(w, lua_gettop(L));
-        w->depth--;
-        any = 1;
       }
       lua_pop(L, 1);
     }
