@@ -37,21 +37,6 @@ static int obj_gc(lua_State *L) {
   return 0;
 }
 
-static const char KEEP_KEY = 'k';  /* registry: keys a pooled state keeps */
-
-/* note that registry key k survives a state's reset */
-static void keep(lua_State *L, const void *k) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &KEEP_KEY) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEEP_KEY);
-  }
-  lua_pushboolean(L, 1);
-  lua_rawsetp(L, -2, k);
-  lua_pop(L, 1);
-}
-
 /* push the weak intern table */
 static void pushintern(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &INTERN_KEY) != LUA_TTABLE) {
@@ -63,7 +48,6 @@ static void pushintern(lua_State *L) {
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &INTERN_KEY);
-    keep(L, &INTERN_KEY);
   }
 }
 
@@ -117,15 +101,17 @@ lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t) {
 }
 
 int lugo__obj_keepkey(lua_State *L, int reg, void *k) {
-  int kept;
-  if (k == (void *)&KEEP_KEY) return 1;
-  if (lua_rawgetp(L, reg, &KEEP_KEY) != LUA_TTABLE) {
+  /* no table of its own: a key is ours if it is the intern table's, or an
+  ** object metatable's (registry[t] is a table whose __lugotype is t) */
+  int keep = 0;
+  if (k == (void *)&INTERN_KEY) return 1;
+  if (lua_rawgetp(L, reg, k) == LUA_TTABLE) {
+    keep = lua_getfield(L, -1, TYPE_FIELD) == LUA_TLIGHTUSERDATA &&
+           lua_touserdata(L, -1) == k;
     lua_pop(L, 1);
-    return 0;
   }
-  kept = lua_rawgetp(L, -1, k) != LUA_TNIL;
-  lua_pop(L, 2);
-  return kept;
+  lua_pop(L, 1);
+  return keep;
 }
 
 void lugo__obj_metatable(lua_State *L, const lugo_objtype *t) {
@@ -145,6 +131,5 @@ void lugo__obj_metatable(lua_State *L, const lugo_objtype *t) {
   if (t->metatable) t->metatable(L);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, t);  /* keeps it alive: the pointer */
-  keep(L, t);
   if (g != NULL) g->objmt[t->id] = lua_topointer(L, -1);  /* stays valid */
 }
