@@ -151,8 +151,9 @@ int lugo__openlib(lua_State *L, const char *name) {
 
 /* __index of a goroutine's globals: open a library on first use */
 static int lazyindex(lua_State *L) {
-  const char *k = lua_tostring(L, 2);
+  const char *k;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  k = lua_tostring(L, 2);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &BASEKEY) == LUA_TNIL) {
     openbase(L);  /* the first miss opens the base library */
     lua_pushvalue(L, 2);
@@ -334,9 +335,9 @@ lua_State *lugo__newstate(lugo_runtime *rt, int full) {
 ** ------------------------------------------------------------------- */
 
 static int tainted(lua_State *L) {
-  int bad;
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  bad = lua_getfield(L, -1, LUA_DBLIBNAME) != LUA_TNIL;
+  int bad = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE) == LUA_TTABLE)
+    bad = lua_getfield(L, -1, LUA_DBLIBNAME) != LUA_TNIL;
   if (!bad && lua_getfield(L, LUA_REGISTRYINDEX, "_CLIBS") == LUA_TTABLE)
     bad = lua_rawlen(L, -1) > 0;
   lua_settop(L, 0);

@@ -32,7 +32,7 @@
 enum {
   T_NIL, T_FALSE, T_TRUE, T_INT, T_FLT, T_STR, T_TABLE, T_END, T_FUNC,
   T_UPJOIN, T_REF, T_GLOBALS, T_STD, T_CFUNC, T_OBJ, T_MODPATH, T_TBODY,
-  T_GPAIR, T_PKG
+  T_GPAIR, T_PKG, T_STDFN
 };
 
 #define MAXDEPTH 3000
@@ -53,46 +53,73 @@ struct lugo_blob {
 ** known C functions (immutable after the runtime starts)
 ** ------------------------------------------------------------------- */
 
+/* each standard or lugo C function, with where it lives: library (the
+** package.loaded name; "_G" for base and lugo globals; NULL for methods
+** found in metatables) and key */
+typedef struct knownfn {
+  lua_CFunction f;
+  const char *lib, *key;  /* malloc'd, or NULL */
+} knownfn;
+
 typedef struct lugo_known {
-  lua_CFunction *f;
+  knownfn *f;
   size_t n, cap;
 } lugo_known;
 
 static int cmpfn(const void *a, const void *b) {
-  uintptr_t x = (uintptr_t) * (const lua_CFunction *)a;
-  uintptr_t y = (uintptr_t) * (const lua_CFunction *)b;
+  uintptr_t x = (uintptr_t)((const knownfn *)a)->f;
+  uintptr_t y = (uintptr_t)((const knownfn *)b)->f;
   return (x > y) - (x < y);
 }
 
-static void learnfn(lugo_known *k, lua_CFunction f) {
+static void learnfn(lugo_known *k, lua_CFunction f, const char *lib,
+                    const char *key) {
   if (k->n == k->cap) {
     size_t cap = k->cap ? 2 * k->cap : 256;
-    lua_CFunction *nf = (lua_CFunction *)realloc((void *)k->f, cap * sizeof(*nf));
+    knownfn *nf = (knownfn *)realloc(k->f, cap * sizeof(*nf));
     if (nf == NULL) return;
     k->f = nf;
     k->cap = cap;
   }
-  k->f[k->n++] = f;
+  k->f[k->n].f = f;
+  k->f[k->n].lib = lib ? strdup(lib) : NULL;
+  k->f[k->n].key = key ? strdup(key) : NULL;
+  k->n++;
 }
 
-/* learn the upvalue-free C functions in the table at the top */
-static void learntable(lugo_known *k, lua_State *L) {
+/* learn the C functions in the table at the top (closures too: require,
+** math.random -- they cross by name, see encode_function) */
+static void learntable(lugo_known *k, lua_State *L, const char *lib) {
   lua_pushnil(L);
   while (lua_next(L, -2)) {
-    /* closures too (require): as globals they are the receiver's own;
-    ** only upvalue-free ones cross as pointers (encode_function checks) */
-    if (lua_iscfunction(L, -1)) learnfn(k, lua_tocfunction(L, -1));
+    if (lua_iscfunction(L, -1) && lua_type(L, -2) == LUA_TSTRING)
+      learnfn(k, lua_tocfunction(L, -1), lib, lua_tostring(L, -2));
     lua_pop(L, 1);
   }
 }
 
+static const knownfn *findknown(lugo_runtime *rt, lua_CFunction f) {
+  lugo_known *k = rt ? rt->known : NULL;
+  knownfn key;
+  if (k == NULL) return NULL;
+  key.f = f;
+  return (const knownfn *)bsearch(&key, k->f, k->n, sizeof(*k->f), cmpfn);
+}
+
 void lugo__marshal_learn(lugo_runtime *rt, lua_State *L) {
   lugo_known *k = (lugo_known *)calloc(1, sizeof(*k));
+  size_t i, j;
   if (k == NULL) return;
+  /* globals first, so base functions are known as "_G" ones */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  learntable(k, L, "_G");
+  lua_pop(L, 1);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
-    if (lua_istable(L, -1)) learntable(k, L);
+    if (lua_istable(L, -1) && lua_type(L, -2) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -2), LUA_GNAME) != 0)
+      learntable(k, L, lua_tostring(L, -2));
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -100,13 +127,22 @@ void lugo__marshal_learn(lugo_runtime *rt, lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, LUA_REGISTRYINDEX)) {
     if (lua_istable(L, -1)) {
-      learntable(k, L);
-      if (lua_getfield(L, -1, "__index") == LUA_TTABLE) learntable(k, L);
+      learntable(k, L, NULL);
+      if (lua_getfield(L, -1, "__index") == LUA_TTABLE) learntable(k, L, NULL);
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
   }
-  qsort((void *)k->f, k->n, sizeof(*k->f), cmpfn);
+  qsort(k->f, k->n, sizeof(*k->f), cmpfn);
+  for (i = j = 0; i < k->n; i++) {  /* one entry per function: the first */
+    if (j > 0 && k->f[j - 1].f == k->f[i].f) {
+      free((void *)k->f[i].lib);
+      free((void *)k->f[i].key);
+      continue;
+    }
+    k->f[j++] = k->f[i];
+  }
+  k->n = j;
   rt->known = k;
   lua_getglobal(L, LUA_LOADLIBNAME);
   lua_getfield(L, -1, "path");
@@ -121,15 +157,19 @@ void lugo__marshal_free_known(lugo_runtime *rt) {
   free(rt->defcpath);
   rt->defpath = rt->defcpath = NULL;
   if (rt->known) {
-    free((void *)rt->known->f);
+    size_t i;
+    for (i = 0; i < rt->known->n; i++) {
+      free((void *)rt->known->f[i].lib);
+      free((void *)rt->known->f[i].key);
+    }
+    free(rt->known->f);
     free(rt->known);
     rt->known = NULL;
   }
 }
 
 static int isknown(lugo_runtime *rt, lua_CFunction f) {
-  lugo_known *k = rt ? rt->known : NULL;
-  return k && bsearch(&f, (void *)k->f, k->n, sizeof(*k->f), cmpfn) != NULL;
+  return findknown(rt, f) != NULL;
 }
 
 /* registry: standard library table -> its name */
@@ -164,6 +204,7 @@ typedef struct box {
   size_t n, cap;
   lugo_obj **objs;
   size_t nobjs, capobjs;
+  int busy;  /* a marshal is using it (cleared at every resume) */
 } box;
 
 static void boxclear(box *b) {
@@ -173,23 +214,41 @@ static void boxclear(box *b) {
   b->n = 0;
 }
 
-static box *getbox(lua_State *L) {
+/* The goroutine's box, or, when a marshal is already using it (a
+** finalizer that sends, run by an allocation of the outer marshal), a box
+** of its own for this call (*temp set; freed by the caller, leaked only if
+** that nested call raises). */
+static box *getbox(lua_State *L, int *temp) {
   lugo_G *g = lugo__G(L);
   box *b;
   if (g == NULL) luaL_error(L, "lugo: not running in a goroutine");
   b = (box *)g->mbox;
+  *temp = 0;
+  if (b != NULL && b->busy) {
+    b = (box *)calloc(1, sizeof(*b));
+    if (b == NULL) luaL_error(L, "not enough memory");
+    *temp = 1;
+    b->busy = 1;
+    return b;
+  }
   if (b == NULL) {
     b = (box *)calloc(1, sizeof(*b));
     if (b == NULL) luaL_error(L, "not enough memory");
     g->mbox = b;
   }
   boxclear(b);
+  b->busy = 1;
   if (b->cap > 64 * 1024) {  /* do not keep a huge buffer around */
     free(b->p);
     b->p = NULL;
     b->cap = 0;
   }
   return b;
+}
+
+void lugo__marshal_idle(lugo_G *g) {
+  if (g->mbox) ((box *)g->mbox)->busy = 0;
+  g->decoding = 0;
 }
 
 void lugo__marshal_gfree(lugo_G *g) {
@@ -860,13 +919,25 @@ static void encode_function(W *w, int idx) {
   size_t lenpos, start;
   if (lua_iscfunction(L, idx)) {
     lua_CFunction f = lua_tocfunction(L, idx);
+    const knownfn *k = findknown(w->rt, f);
     int hasup = lua_getupvalue(L, idx, 1) != NULL;
     if (hasup) lua_pop(L, 1);
-    if (hasup || !isknown(w->rt, f)) {
+    if (k != NULL && k->lib != NULL &&
+        (hasup || strcmp(k->lib, LUA_IOLIBNAME) == 0)) {
+      /* a closure (require, math.random), or needing its library's state
+      ** (io): the receiver's own, found by name */
+      putbyte(w, T_STDFN);
+      putsize(w, strlen(k->lib));
+      putbytes(w, k->lib, strlen(k->lib));
+      putsize(w, strlen(k->key));
+      putbytes(w, k->key, strlen(k->key));
+      return;
+    }
+    if (hasup || k == NULL) {
       if (bypath(w, idx)) return;
       cantcopy(w, idx);
     }
-    putbyte(w, T_CFUNC);
+    putbyte(w, T_CFUNC);  /* a pure C function: the same code anywhere */
     putbytes(w, &f, sizeof(f));
     return;
   }
@@ -953,18 +1024,24 @@ static void encode(W *w, int idx) {
   }
 }
 
-/* Is the global at the top worth copying?  Standard tables and functions
-** are the receiver's own already. */
+/* Is the global (name below, value on top) worth copying?  A standard
+** table or function under its own standard name is the receiver's own
+** already (and opens lazily there); under another name (fmt =
+** string.format) it is copied. */
 static int copyable_global(W *w) {
   lua_State *L = w->L;
   int t = lua_type(L, -1);
   if (t == LUA_TNIL) return 0;
-  if (t == LUA_TFUNCTION && lua_iscfunction(L, -1))
-    return !isknown(w->rt, lua_tocfunction(L, -1));
+  if (t == LUA_TFUNCTION && lua_iscfunction(L, -1)) {
+    const knownfn *k = findknown(w->rt, lua_tocfunction(L, -1));
+    return !(k && k->lib && strcmp(k->lib, LUA_GNAME) == 0 &&
+             strcmp(k->key, lua_tostring(L, -2)) == 0);
+  }
   if (t == LUA_TTABLE) {
     int std;
     lua_pushvalue(L, -1);
-    std = lua_rawget(L, w->std) != LUA_TNIL;
+    std = lua_rawget(L, w->std) == LUA_TSTRING &&
+          strcmp(lua_tostring(L, -1), lua_tostring(L, -3)) == 0;
     lua_pop(L, 1);
     if (std) return 0;
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
@@ -1095,12 +1172,12 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
                           int globals) {
   W ws, *w = &ws;
   lugo_blob *blob;
-  int i, top, pkg;
+  int i, top, pkg, temp;
   box *b;
   first = lua_absindex(L, first);
-  luaL_checkstack(L, 10, NULL);
+  luaL_checkstack(L, 32, NULL);
   top = lua_gettop(L);
-  b = getbox(L);
+  b = getbox(L, &temp);
   w->L = L;
   w->rt = lugo__G(L) ? lugo__G(L)->rt : NULL;
   w->b = b;
@@ -1140,6 +1217,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
     push_frame(w, i > 0 ? 'a' : 0, NULL, i + 1);  /* go's function: no label */
     encode(w, first + i);
     w->depth--;
+    w->checknext = 0;  /* only go's own function is checked (it may have
+                          crossed by path, leaving the flag unused) */
   }
   finish(w);
   /* the package section goes last, in its own id space, and only when the
@@ -1149,6 +1228,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   if (globals && w->needpkg) {
     lua_newtable(L);
     lua_replace(L, w->seen);
+    lua_newtable(L);
+    lua_replace(L, w->upids);  /* its own id space for shared upvalues too */
     w->nextid = 1;
     w->pkgstart = b->n;
     w->names = 0;  /* its functions' globals are not ours to copy */
@@ -1182,6 +1263,14 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   blob->pkg = pkg;
   blob->pkgoff = pkg ? w->pkgstart : 0;
   lua_settop(L, top);
+  if (temp) {
+    boxclear(b);
+    free(b->p);
+    free(b->objs);
+    free(b);
+  } else {
+    b->busy = 0;
+  }
   return blob;
 }
 
@@ -1281,6 +1370,29 @@ static void decode_value(R *r, int t) {
       lua_pushcfunction(L, f);
       break;
     }
+    case T_STDFN: {  /* the receiver's own standard function, by name */
+      size_t len = getsize(r);
+      if ((size_t)(r->end - r->p) < len) luaL_error(L, "lugo: corrupt value");
+      lua_pushlstring(L, r->p, len);  /* library */
+      r->p += len;
+      len = getsize(r);
+      if ((size_t)(r->end - r->p) < len) luaL_error(L, "lugo: corrupt value");
+      lua_pushlstring(L, r->p, len);  /* key */
+      r->p += len;
+      if (strcmp(lua_tostring(L, -2), LUA_GNAME) == 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+        lua_insert(L, -2);
+        lua_gettable(L, -2);  /* through the lazy loader if need be */
+      } else {
+        lugo__openlib(L, lua_tostring(L, -2));
+        if (!lua_istable(L, -1)) luaL_error(L, "lugo: no library '%s'", lua_tostring(L, -3));
+        lua_insert(L, -2);
+        lua_gettable(L, -2);
+      }
+      lua_replace(L, -3);
+      lua_pop(L, 1);
+      break;
+    }
     case T_MODPATH: {  /* require the module, follow the path */
       int n = (int)getsize(r), i;
       if (n < 1) luaL_error(L, "lugo: corrupt value");
@@ -1307,7 +1419,9 @@ static void decode_value(R *r, int t) {
     }
     case T_TABLE: {  /* announced here, filled by its T_TBODY later */
       size_t narr = getsize(r), nhash = getsize(r);
-      lua_createtable(L, narr > 1 << 24 ? 0 : (int)narr,
+      /* lua_rawlen gives a border, which a sparse table can put far out:
+      ** presize moderately, let bigger arrays grow */
+      lua_createtable(L, narr > 1 << 16 ? 1 << 16 : (int)narr,
                       nhash > 1 << 24 ? 0 : (int)nhash);
       lua_pushvalue(L, -1);
       lua_rawseti(L, r->ids, r->nextid++);
@@ -1468,14 +1582,23 @@ static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
 
 int lugo__unmarshal(lua_State *L, lugo_blob *b) {
   lugo_G *g = lugo__G(L);
-  int n;
-  /* the goroutine owns b while it is decoded: a raise leaves it there, to
-  ** be freed by the next unmarshal or when the goroutine ends */
-  if (g->inblob) lugo__blob_free(g->inblob);
-  g->inblob = b;
+  int n, nested = g->decoding;
+  /* the goroutine owns b while it is decoded: a raise leaves it in
+  ** g->inblob, freed by the next unmarshal or when the goroutine ends.  A
+  ** decode inside a decode (a finalizer, or a module's code run by
+  ** require, that receives) keeps the outer blob where it is; its own is
+  ** leaked only if it raises. */
+  if (!nested) {
+    if (g->inblob) lugo__blob_free(g->inblob);
+    g->inblob = b;
+    g->decoding = 1;
+  }
   luaL_checkstack(L, b->nvals + 10, "too many values");
   n = unmarshal_boxed(L, b);
-  g->inblob = NULL;
+  if (!nested) {
+    g->inblob = NULL;
+    g->decoding = 0;
+  }
   lugo__blob_free(b);
   return n;
 }

@@ -75,6 +75,10 @@ void lugo__marshal_free_known(struct lugo_runtime *rt);
 struct lugo_G;
 void lugo__marshal_gfree(struct lugo_G *g);
 
+/* the goroutine is entering Lua from the scheduler: no marshal or
+** unmarshal of it is in progress (clears flags a raise may have left) */
+void lugo__marshal_idle(struct lugo_G *g);
+
 /* [-0, +0, m] Watch package.loaded for new modules (marshal.c keeps an
 ** index of values reachable from it). */
 void lugo__marshal_watchloaded(lua_State *L);

@@ -129,6 +129,9 @@ void lugo__obj_metatable(lua_State *L, const lugo_objtype *t) {
   lua_pushlightuserdata(L, (void *)t);
   lua_setfield(L, -2, TYPE_FIELD);
   if (t->metatable) t->metatable(L);
+  /* shared by every goroutine a pooled state serves: not for changing */
+  lua_pushstring(L, t->tname);
+  lua_setfield(L, -2, "__metatable");
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, t);  /* keeps it alive: the pointer */
   if (g != NULL) g->objmt[t->id] = lua_topointer(L, -1);  /* stays valid */

@@ -669,6 +669,7 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   g->yieldreason = Y_NONE;
   g->cur = g->co;
   g->chainok = 1;
+  lugo__marshal_idle(g);
   lugo__set_sigco(g->co);
   lugo_xadd(&rt->nswitch, 1);
   lugo_store(&p->own, LUGO_OWN(m, P_INLUA));

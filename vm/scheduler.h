@@ -77,6 +77,7 @@ struct lugo_G {
   const void *objmt[LUGO_NOBJTYPES];  /* this state's object metatables,
                                          by type id (obj.c; owner M) */
   lugo_blob *inblob;       /* a blob being decoded (owner M) */
+  int decoding;            /* an unmarshal is in progress (owner M) */
   struct lugo_timer *timer;   /* sleep / select timeout */
   lugo_G *schedlink;   /* guarded by whichever queue holds the G */
   lugo_G *allnext, *allprev;  /* guarded by rt->glock */
