@@ -345,7 +345,9 @@ static int tainted(lua_State *L) {
 }
 
 /* drop what the goroutine could reach from the registry and the types */
-static void clearstate(lua_State *L) {
+/* With keepmeta, metatables named in the registry (luaL_newmetatable's,
+** such as FILE*) stay, so finalizers can still use them. */
+static void clearstate(lua_State *L, int keepmeta) {
   int reg;
   lua_settop(L, 0);
   lua_pushvalue(L, LUA_REGISTRYINDEX);
@@ -353,6 +355,10 @@ static void clearstate(lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, reg)) {
     int keep = 0;
+    if (keepmeta && lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
+      keep = lua_getfield(L, -1, "__name") == LUA_TSTRING;
+      lua_pop(L, 1);
+    }
     lua_pop(L, 1);
     if (lua_isinteger(L, -1) && lua_tointeger(L, -1) == LUA_RIDX_MAINTHREAD)
       keep = 1;
@@ -400,13 +406,21 @@ static int resetstate(lugo_runtime *rt, lua_State *L) {
   ** cycle at once: only when needed, and before the full collection) */
   if (!lua_gc(L, LUA_GCISRUNNING)) lua_gc(L, LUA_GCRESTART);
   lua_sethook(L, NULL, 0, 0);
-  clearstate(L);
-  lua_gc(L, LUA_GCCOLLECT);  /* finalizers run here, as the old goroutine */
-  if (tainted(L)) return 0;  /* a finalizer may have loaded something */
-  if (regdirty(L)) {         /* ... or left something behind */
-    clearstate(L);
-    lua_gc(L, LUA_GCCOLLECT);
+  clearstate(L, 1);  /* drop what it reached; finalizers keep metatables */
+  {
+    /* finalizers run here, as the old goroutine.  One that makes more
+    ** finalizable garbage leaves work for the next cycle: collect again
+    ** while a collection still frees something; never settling: close */
+    int rounds = 0, before, after = lua_gc(L, LUA_GCCOUNTB) + 1024 * lua_gc(L, LUA_GCCOUNT);
+    do {
+      before = after;
+      lua_gc(L, LUA_GCCOLLECT);
+      after = lua_gc(L, LUA_GCCOUNTB) + 1024 * lua_gc(L, LUA_GCCOUNT);
+      if (++rounds > 4) return 0;
+    } while (rounds == 1 ? regdirty(L) : after < before);
   }
+  if (tainted(L)) return 0;  /* a finalizer may have loaded something */
+  clearstate(L, 0);  /* now the metatables too (garbage for a later cycle) */
   lua_gc(L, LUA_GCINC, 200, 100, 13);  /* Lua's defaults (luaconf.h) */
   setup(rt, L, 0);
   return 1;

@@ -52,3 +52,19 @@ for _ = 1, 10 do ran[fin:recv()] = true end
 local n = 0
 for i = 1, 10 do if ran[i] then n = n + 1 end end
 print("finalizers run:", n)
+
+-- a file left open is closed (and flushed) by its finalizer at the reset:
+-- the reset keeps the io metatable until the finalizers have run
+local path = os.tmpname()
+go(function(path, report)
+  local f = io.open(path, "w")
+  f:write("flushed by the finalizer")
+  report:send("written")
+end, path, report)
+report:recv()
+go(function(report) report:send("next") end, report)
+report:recv()
+local f = io.open(path)
+print("file:", f:read("a"))
+f:close()
+os.remove(path)
