@@ -1068,7 +1068,23 @@ static int encode_pair(W *w, int k, const char *label) {
 ** differ from a fresh state's, its package.preload loaders and its Lua
 ** searchers, so that modules sent by path load in the goroutine.
 ** Returns 1 if it wrote the section. */
-static int encode_package(W *w) {
+/* a preload loader whose upvalues cannot all cross is left out (rather
+** than failing every go that names require); deeper problems still raise */
+static int loadercrosses(W *w, int idx) {
+  lua_State *L = w->L;
+  int i, ok = 1;
+  if (lua_iscfunction(L, idx)) return !isknown(w->rt, lua_tocfunction(L, idx));
+  for (i = 1; ok && lua_getupvalue(L, idx, i) != NULL; i++) {
+    int t = lua_type(L, -1);
+    if (t == LUA_TTHREAD || t == LUA_TLIGHTUSERDATA ||
+        (t == LUA_TUSERDATA && lugo__obj_test(L, -1, NULL) == NULL))
+      ok = 0;
+    lua_pop(L, 1);
+  }
+  return ok;
+}
+
+static int encode_package(W *w, int modules) {
   lua_State *L = w->L;
   int pkg, any = 0, i;
   const char *const fields[2] = {"path", "cpath"};
@@ -1093,28 +1109,47 @@ static int encode_package(W *w) {
     }
     lua_pop(L, 1);
   }
-  if (lua_getfield(L, pkg, "preload") == LUA_TTABLE) {
+  if (modules && lua_getfield(L, pkg, "preload") == LUA_TTABLE) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
-      if (lua_type(L, -2) == LUA_TSTRING &&
-          !(lua_iscfunction(L, -1) && isknown(w->rt, lua_tocfunction(L, -1))))
+      if (lua_type(L, -2) == LUA_TSTRING && loadercrosses(w, lua_gettop(L)))
         any = encode_pair(w, lua_gettop(L) - 1, "preload");
       lua_pop(L, 1);
     }
+  } else if (!modules) {
+    lua_pushnil(L);
   }
   lua_pop(L, 1);
   putbyte(w, T_END);
-  if (lua_getfield(L, pkg, "searchers") == LUA_TTABLE) {
+  /* searchers: the whole list, when it is not the standard one, so order
+  ** is kept; standard (C) searchers by their function, the receiver uses
+  ** its own */
+  if (modules && lua_getfield(L, pkg, "searchers") == LUA_TTABLE) {
     lua_Integer n = (lua_Integer)lua_rawlen(L, -1), j;
-    for (j = 1; j <= n; j++) {
-      if (lua_rawgeti(L, -1, j) == LUA_TFUNCTION && !lua_iscfunction(L, -1)) {
-        lua_pushinteger(L, j);
-        lua_insert(L, -2);
-        any = encode_pair(w, lua_gettop(L) - 1, "searchers");
-        lua_pop(L, 1);
-      }
+    int custom = 0;
+    for (j = 1; j <= n && !custom; j++) {
+      custom = lua_rawgeti(L, -1, j) == LUA_TFUNCTION && !lua_iscfunction(L, -1);
       lua_pop(L, 1);
     }
+    if (custom) {
+      any = 1;
+      for (j = 1; j <= n; j++) {
+        lua_rawgeti(L, -1, j);
+        if (lua_iscfunction(L, -1)) {
+          lua_CFunction f = lua_tocfunction(L, -1);
+          putbyte(w, 'C');
+          putbytes(w, &f, sizeof(f));
+        } else if (lua_isfunction(L, -1)) {
+          putbyte(w, 'L');
+          push_frame(w, 'f', "searchers", 0);
+          encode(w, lua_gettop(L));
+          w->depth--;
+        }
+        lua_pop(L, 1);
+      }
+    }
+  } else if (!modules) {
+    lua_pushnil(L);
   }
   lua_pop(L, 1);
   putbyte(w, T_END);
@@ -1125,6 +1160,26 @@ static int encode_package(W *w) {
     return 0;
   }
   return 1;
+}
+
+/* has the spawner's package.path or .cpath changed from a fresh state's?
+** (then every goroutine inherits them) */
+static int pathchanged(W *w) {
+  lua_State *L = w->L;
+  int changed = 0, top = lua_gettop(L);
+  if (w->rt == NULL) return 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE) == LUA_TTABLE &&
+      lua_getfield(L, -1, LUA_LOADLIBNAME) == LUA_TTABLE) {
+    lua_getfield(L, -1, "path");
+    lua_getfield(L, -2, "cpath");
+    changed = (lua_isstring(L, -2) && w->rt->defpath &&
+               strcmp(lua_tostring(L, -2), w->rt->defpath) != 0) ||
+              (lua_isstring(L, -1) && w->rt->defcpath &&
+               strcmp(lua_tostring(L, -1), w->rt->defcpath) != 0);
+    lua_pop(L, 2);
+  }
+  lua_settop(L, top);
+  return changed;
 }
 
 /* Global (name, value) pairs for the names queued since *done, each as
@@ -1225,7 +1280,7 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   ** goroutine may load modules (it names require, or got values by path);
   ** the receiver applies it first */
   pkg = 0;
-  if (globals && w->needpkg) {
+  if (globals && (w->needpkg || pathchanged(w))) {
     lua_newtable(L);
     lua_replace(L, w->seen);
     lua_newtable(L);
@@ -1233,7 +1288,7 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
     w->nextid = 1;
     w->pkgstart = b->n;
     w->names = 0;  /* its functions' globals are not ours to copy */
-    pkg = encode_package(w) ? 1 : 0;
+    pkg = encode_package(w, w->needpkg) ? 1 : 0;
   }
   blob = (lugo_blob *)calloc(1, sizeof(*blob));
   if (blob == NULL) luaL_error(L, "%s: not enough memory", fname);
@@ -1538,15 +1593,37 @@ static void decode_package(R *r) {
   }
   getbyte(r);
   lua_pop(L, 1);
-  lua_getfield(L, pkg, "searchers");
-  while (r->p < r->end && (unsigned char)*r->p != T_END) {
-    decode(r);
-    decode(r);
-    if (lua_istable(L, -3)) lua_rawset(L, -3);
-    else lua_pop(L, 2);
+  if (r->p < r->end && (unsigned char)*r->p != T_END) {
+    /* a new list: the spawner's order, our own standard searchers */
+    int old, nw, n = 0;
+    lua_getfield(L, pkg, "searchers");
+    old = lua_gettop(L);
+    lua_newtable(L);
+    nw = lua_gettop(L);
+    while (r->p < r->end && (unsigned char)*r->p != T_END) {
+      int kind = getbyte(r);
+      if (kind == 'C') {
+        lua_CFunction f;
+        lua_Integer j, m = (lua_Integer)lua_rawlen(L, old);
+        getbytes(r, &f, sizeof(f));
+        for (j = 1; j <= m; j++) {
+          lua_rawgeti(L, old, j);
+          if (lua_tocfunction(L, -1) == f) {
+            lua_rawseti(L, nw, ++n);
+            break;
+          }
+          lua_pop(L, 1);
+        }
+      } else {
+        decode(r);
+        lua_rawseti(L, nw, ++n);
+      }
+    }
+    lua_setfield(L, pkg, "searchers");
+    lua_pop(L, 1);
   }
   getbyte(r);
-  lua_pop(L, 2);
+  lua_pop(L, 1);
   decode_tail(r, 0);
 }
 

@@ -43,3 +43,17 @@ local ok, err = pcall(function()
   go(function(c) local ok, e = pcall(require, "no_such_module") c:send(ok) end, c)
 end)
 print(ok, c:recv())
+
+-- a searcher inserted in the middle keeps the standard ones around it in
+-- the goroutine (Lua modules still load from package.path)
+table.insert(package.searchers, 2, function(name) return "\n\tno luck" end)
+package.path = os.getenv("LUGO_TESTMODS") .. "/?.lua;" .. package.path
+go(function(c) c:send((pcall(require, "testmod"))) end, c)
+print("with a searcher at 2:", c:recv())
+
+-- a preload loader that holds something uncopyable is left out, instead of
+-- making every go that names require fail
+local f = io.tmpfile()
+package.preload.logger = function() return {log = function(s) f:write(s) end} end
+go(function(c) c:send((pcall(require, "logger"))) end, c)
+print("loader with a file upvalue:", c:recv())
