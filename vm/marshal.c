@@ -35,7 +35,7 @@ enum {
   T_GPAIR, T_PKG, T_STDFN
 };
 
-#define MAXDEPTH 3000
+#define MAXDEPTH 1000  /* nested functions (tables cost no C stack) */
 #define PATHMAX 48   /* frames kept for error messages */
 
 struct lugo_blob {
@@ -832,11 +832,12 @@ static void enqueue(W *w, int idx) {
     lua_rawset(L, w->ptab);
   }
   lua_pushvalue(L, idx);
-  if (w->depth == 1 && w->path[0].kind != 'u' && w->path[0].kind != 'g') {
+  if (w->depth == 1 && w->path[0].kind != 'u' && w->path[0].kind != 'g' &&
+      !(w->path[0].kind == 'i' && w->path[0].n <= 0)) {
     frame *f = &w->path[0];  /* one step: keep the key, no text */
     switch (f->kind) {
       case 'f': lua_pushstring(L, f->s); break;
-      case 'i': lua_pushinteger(L, f->n > 0 ? f->n : 1); break;
+      case 'i': lua_pushinteger(L, f->n); break;  /* > 0; others as text */
       case 'm': lua_pushlightuserdata(L, (void *)&MTKEY); break;
       case 'a': lua_pushinteger(L, -f->n); break;
       case 0: lua_pushinteger(L, -1); break;

@@ -147,7 +147,9 @@ static lugo_M *newm(lugo_runtime *rt, lugo_P *p, int spinning) {
   m->alllink = rt->allm;
   rt->allm = m;
   pthread_attr_init(&a);
-  pthread_attr_setstacksize(&a, 1024 * 1024);
+  /* C stack for Lua's own recursion, C modules and nested copies;
+  ** only what is touched becomes memory */
+  pthread_attr_setstacksize(&a, 4 * 1024 * 1024);
   if (pthread_create(&m->thread, &a, mstart, m) != 0) throw_("cannot create thread");
   pthread_attr_destroy(&a);
   return m;
