@@ -406,6 +406,9 @@ static int resetstate(lugo_runtime *rt, lua_State *L) {
   ** cycle at once: only when needed, and before the full collection) */
   if (!lua_gc(L, LUA_GCISRUNNING)) lua_gc(L, LUA_GCRESTART);
   lua_sethook(L, NULL, 0, 0);
+  /* warnings back off, as in a new state (warn() never leaves a message
+  ** half written, so the control message is read as one) */
+  lua_warning(L, "@off", 0);
   clearstate(L, 1);  /* drop what it reached; finalizers keep metatables */
   {
     /* finalizers run here, as the old goroutine.  One that makes more
