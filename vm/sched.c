@@ -155,6 +155,8 @@ static lugo_M *newm(lugo_runtime *rt, lugo_P *p, int spinning) {
   return m;
 }
 
+static int handtowaiter(lugo_runtime *rt, lugo_P *p);
+
 /* Start an M to run p (or an idle P if p is NULL).  Any thread. */
 static void startm(lugo_runtime *rt, lugo_P *p, int spinning) {
   lugo_M *m;
@@ -184,7 +186,7 @@ static void startm(lugo_runtime *rt, lugo_P *p, int spinning) {
     return;
   }
   if (rt->nm >= rt->opt.maxthreads) {
-    pidleput(rt, p);  /* keep the scheduler whole: the host decides */
+    if (!handtowaiter(rt, p)) pidleput(rt, p);  /* keep the scheduler whole */
     pthread_mutex_unlock(&rt->lock);
     if (spinning) lugo_xadd(&rt->nmspinning, -1);
     lugo__report(rt, LUGO_REPORT_FATAL, 0,
@@ -303,7 +305,10 @@ static void unlockp(lugo_M *m, int how) {
   if (how == 2) lugo_store(&m->p->own, LUGO_OWN(m, P_INLUA));
 }
 
-int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p) {
+int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p, uint32_t tick) {
+  /* still the same G as when judged stuck? (narrows, does not close, the
+  ** window in which it moved on: then it merely waits for a P) */
+  if (lugo_load(&m->tick) != tick) return 0;
   if (!lugo_cas(&p->own, LUGO_OWN(m, P_INLUA), 0)) return 0;
   lugo_xadd(&rt->nincall, 1);
   handoffp(rt, p);
@@ -435,9 +440,12 @@ static void blockm_wait(lugo_G *g) {
   foundp(m);  /* a retaken M now counts as blocked, not busy */
   lugo_store_relaxed(&m->curgid, 0);  /* nothing for sysmon to preempt */
   lugo__sema_wait(&g->sema);
-  lugo_store_relaxed(&m->curgid, gid);
   if (reacquirep(rt, m))  /* get a P back, as it was */
     lugo_store(&m->p->own, LUGO_OWN(m, how == 1 ? P_LOCKED : P_INLUA));
+  lugo_store(&m->preempt, 0);  /* a new slice: waiting was not running */
+  lugo_store(&m->slicestart, lugo__nanotime());
+  lugo_xadd(&m->tick, 1);
+  lugo_store(&m->curgid, gid);
   lugo_xadd(&rt->nblockm, -1);
   lugo_store(&g->blockm, 0);
 }
@@ -447,6 +455,15 @@ int lugo__park(lua_State *L, lugo_G *g, lua_KFunction k, lua_KContext ctx) {
   ** interrupter tries too, after asking; one CAS wins) */
   if (lugo_load(&g->intrreq) != NULL && lugo_cas(&g->parkwin, 0, 1)) {
     g->intrmsg = (char *)lugo_xchg(&g->intrreq, NULL);
+    g->interrupted = 1;
+    g->wonsg = NULL;
+    lugo__park_cancel(g);
+    return k(L, LUA_YIELD, ctx);
+  }
+  /* the runtime stopped after park_prepare looked: the shutdown sweep may
+  ** have missed us; nobody would wake this park */
+  if (lugo_load(&g->rt->stop) && lugo_cas(&g->parkwin, 0, 1)) {
+    g->intrmsg = strdup("runtime is shutting down");
     g->interrupted = 1;
     g->wonsg = NULL;
     lugo__park_cancel(g);
@@ -490,9 +507,13 @@ int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
       /* still publishing its waiters: ask, then try to claim (the G
       ** checks the request after publishing; one CAS wins) */
       free(lugo_xchg(&g->intrreq, strdup(msg ? msg : "interrupted")));
-      if (!lugo_cas(&g->parkwin, 0, 1)) continue;
+      if (!lugo_cas(&g->parkwin, 0, 1)) {
+        n++;  /* asked: it is woken unless its operation completes first */
+        continue;
+      }
       free(g->intrmsg);
       g->intrmsg = (char *)lugo_xchg(&g->intrreq, NULL);
+      if (g->intrmsg == NULL) g->intrmsg = strdup(msg ? msg : "interrupted");
     } else {
       if (!lugo_cas(&g->parkwin, 0, 1)) continue;
       free(g->intrmsg);
@@ -662,12 +683,12 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   lugo_store(&g->status, G_RUNNING);
   if (g->L == NULL && !startg(rt, g)) return;
   m->curg = g;
-  lugo_store_relaxed(&m->curgid, g->id);
-  lugo_xadd(&m->tick, 1);  /* sysmon: this M is switching, not stuck */
-  if (!inherit) {  /* a new time slice */
+  if (!inherit) {  /* a new time slice (before sysmon can see the G) */
     lugo_store(&m->preempt, 0);
-    lugo_store_relaxed(&m->slicestart, lugo__nanotime());
+    lugo_store(&m->slicestart, lugo__nanotime());
   }
+  lugo_xadd(&m->tick, 1);  /* sysmon: this M is switching, not stuck */
+  lugo_store(&m->curgid, g->id);
   g->yieldreason = Y_NONE;
   g->cur = g->co;
   g->chainok = 1;
@@ -919,10 +940,13 @@ void lugo__checkdead(lugo_runtime *rt) {
   if (lugo_load(&rt->stop) || lugo_load(&rt->deadlocked)) return;
   if (lugo_load(&rt->hostholds) > 0 || lugo_load(&rt->nhostlive) == 0) return;
   pthread_mutex_lock(&rt->lock);
-  dead = lugo_load(&rt->nhostlive) > 0 && lugo_load(&rt->nincall) == 0 &&
+  /* timers first: once none is pending or firing, whatever a fire did
+  ** (nblockm++, a queue entry) is visible to the reads after it */
+  dead = lugo__timers_pending(rt) == 0 &&
+         lugo_load(&rt->nhostlive) > 0 && lugo_load(&rt->nincall) == 0 &&
          lugo_load(&rt->npidle) == rt->nprocs && rt->gqhead == NULL &&
          lugo_load(&rt->nblockm) == 0 && rt->pwait == NULL &&
-         lugo_load(&rt->ngoroutines) > 0 && lugo__timers_pending(rt) == 0;
+         lugo_load(&rt->ngoroutines) > 0;
   pthread_mutex_unlock(&rt->lock);
   if (!dead || !lugo_cas(&rt->deadlocked, 0, 1)) return;
   {

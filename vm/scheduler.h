@@ -249,7 +249,7 @@ void lugo__checkdead(lugo_runtime *rt);
 
 /* sysmon: take p from an M stuck in C code (p->own was OWN(m, P_INLUA));
 ** returns 1 if it did, and then hands p to another M */
-int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p);
+int lugo__retake(lugo_runtime *rt, lugo_M *m, lugo_P *p, uint32_t tick);
 
 /* stdlib/linit.c: goroutine states */
 lua_State *lugo__newstate(lugo_runtime *rt, int full);

@@ -119,6 +119,7 @@ int lugo__signals_install(void) {
 static void retake(lugo_runtime *rt, int64_t now) {
   lugo_M *m, *stuck[16];
   lugo_P *stuckp[16];
+  uint32_t stuckt[16];
   int nstuck = 0, i;
   pthread_mutex_lock(&rt->lock);
   for (m = rt->allm; m != NULL; m = m->alllink) {
@@ -151,12 +152,13 @@ static void retake(lugo_runtime *rt, int64_t now) {
       lugo_P *p = (lugo_P *)lugo_load(&m->curp);
       if (p != NULL) {
         stuck[nstuck] = m;
+        stuckt[nstuck] = t;
         stuckp[nstuck++] = p;
       }
     }
   }
   pthread_mutex_unlock(&rt->lock);
-  for (i = 0; i < nstuck; i++) lugo__retake(rt, stuck[i], stuckp[i]);
+  for (i = 0; i < nstuck; i++) lugo__retake(rt, stuck[i], stuckp[i], stuckt[i]);
 }
 
 static void *sysmon(void *arg) {

@@ -112,7 +112,9 @@ LUGO_API void lugo_release(lugo_runtime *rt);
 
 /* Interrupt parked goroutines: each wakes with the Lua error msg raised at
 ** its blocking call.  id 0 interrupts every parked goroutine.  Running
-** goroutines are not affected.  Returns how many were woken. */
+** goroutines are not affected.  Returns how many were woken or asked (one
+** about to park is asked: it is woken unless its operation completes
+** first). */
 LUGO_API int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg);
 
 /* Text dump of every goroutine, Go style (caller frees).  Safe only while
