@@ -305,10 +305,7 @@ static void setup(lugo_runtime *rt, lua_State *L, int full) {
   } else {
     lazystring(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, lazyindex);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
+    lugo__setmetafn(L, "__index", lazyindex);
     lua_pop(L, 1);
   }
   if (rt->opt.openlibs) rt->opt.openlibs(L, rt->opt.ud);

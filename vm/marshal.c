@@ -576,6 +576,12 @@ static void queue_name(W *w, const char *s, size_t len) {
   lua_rawseti(L, w->names, ++w->nq);
 }
 
+/* [-0, +1, m] a new table; its stack index */
+static int newtab(lua_State *L) {
+  lua_newtable(L);
+  return lua_gettop(L);
+}
+
 static void encode(W *w, int idx);
 static void enqueue(W *w, int idx);
 static void flush(W *w);
@@ -696,10 +702,7 @@ static int loaded_newindex(lua_State *L) {
 
 void lugo__marshal_watchloaded(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, loaded_newindex);
-  lua_setfield(L, -2, "__newindex");
-  lua_setmetatable(L, -2);
+  lugo__setmetafn(L, "__newindex", loaded_newindex);
   lua_pop(L, 1);
 }
 
@@ -1219,10 +1222,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   w->fname = fname;
   w->depth = 0;
   w->nextid = 1;
-  lua_newtable(L);
-  w->seen = lua_gettop(L);
-  lua_newtable(L);
-  w->upids = lua_gettop(L);
+  w->seen = newtab(L);
+  w->upids = newtab(L);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STDNAMES) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -1234,20 +1235,13 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   w->needpkg = 0;
   w->checknext = globals && lua_type(L, first) == LUA_TFUNCTION &&
                  !lua_iscfunction(L, first);
-  if (globals) {
-    lua_newtable(L);
-    w->names = lua_gettop(L);
-  }
+  if (globals) w->names = newtab(L);
   w->qn = 0;
   w->curtab = 0;
-  lua_newtable(L);
-  w->queue = lua_gettop(L);
-  lua_newtable(L);
-  w->ptab = lua_gettop(L);
-  lua_newtable(L);
-  w->pkey = lua_gettop(L);
-  lua_newtable(L);
-  w->pfmt = lua_gettop(L);
+  w->queue = newtab(L);
+  w->ptab = newtab(L);
+  w->pkey = newtab(L);
+  w->pfmt = newtab(L);
   for (i = 0; i < n; i++) {
     push_frame(w, i > 0 ? 'a' : 0, NULL, i + 1);  /* go's function: no label */
     encode(w, first + i);

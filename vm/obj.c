@@ -37,6 +37,13 @@ static int obj_gc(lua_State *L) {
   return 0;
 }
 
+void lugo__setmetafn(lua_State *L, const char *field, lua_CFunction f) {
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, f);
+  lua_setfield(L, -2, field);
+  lua_setmetatable(L, -2);
+}
+
 /* push the weak intern table */
 static void pushintern(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &INTERN_KEY) != LUA_TTABLE) {

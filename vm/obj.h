@@ -51,6 +51,9 @@ lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t);
 ** a pooled state keeps (object metatables, the intern table)? */
 int lugo__obj_keepkey(lua_State *L, int reg, void *k);
 
+/* [-0, +0, m] Give the table on top a new metatable {field = f}. */
+void lugo__setmetafn(lua_State *L, const char *field, lua_CFunction f);
+
 /* [-0, +1, m] Push t's metatable in L, building it on first use: __gc
 ** releases, __name is set, __lugotype marks it, then t->metatable. */
 void lugo__obj_metatable(lua_State *L, const lugo_objtype *t);
