@@ -341,6 +341,12 @@ static int tainted(lua_State *L) {
   return bad;
 }
 
+/* a registry key the runtime keeps across goroutines: runtime object
+** metatables, the intern table, loaded functions waiting for reuse */
+static int keptkey(lua_State *L, int reg, void *k) {
+  return lugo__fnpool_iskey(k) || lugo__obj_keepkey(L, reg, k);
+}
+
 /* drop what the goroutine could reach from the registry and the types */
 /* With keepmeta, metatables named in the registry (luaL_newmetatable's,
 ** such as FILE*) stay, so finalizers can still use them. */
@@ -360,7 +366,7 @@ static void clearstate(lua_State *L, int keepmeta) {
     if (lua_isinteger(L, -1) && lua_tointeger(L, -1) == LUA_RIDX_MAINTHREAD)
       keep = 1;
     else if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
-      keep = lugo__obj_keepkey(L, reg, lua_touserdata(L, -1));
+      keep = keptkey(L, reg, lua_touserdata(L, -1));
     if (!keep) {
       lua_pushvalue(L, -1);
       lua_pushnil(L);
@@ -386,7 +392,7 @@ static int regdirty(lua_State *L) {
   while (lua_next(L, LUA_REGISTRYINDEX)) {
     lua_pop(L, 1);
     if (lua_type(L, -1) == LUA_TLIGHTUSERDATA &&
-        lugo__obj_keepkey(L, LUA_REGISTRYINDEX, lua_touserdata(L, -1)))
+        keptkey(L, LUA_REGISTRYINDEX, lua_touserdata(L, -1)))
       continue;
     if (++n > 2) {  /* more than the main thread and the globals */
       lua_pop(L, 1);
@@ -406,6 +412,7 @@ static int resetstate(lugo_runtime *rt, lua_State *L) {
   /* warnings back off, as in a new state (warn() never leaves a message
   ** half written, so the control message is read as one) */
   lua_warning(L, "@off", 0);
+  lugo__fnpool_reset(L);  /* before the collection: upvalues are garbage */
   clearstate(L, 1);  /* drop what it reached; finalizers keep metatables */
   {
     /* finalizers run here, as the old goroutine.  One that makes more

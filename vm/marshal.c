@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "bcscan.h"
 #include "obj.h"
 #include "scheduler.h"
@@ -537,8 +538,143 @@ static void refuse(W *w, scanctx *c) {
              "use a shared table)", w->fname, name, lua_tostring(L, -2));
 }
 
-/* scan the function at fidx, dumped at dump[0..n) */
-static void scanfunction(W *w, int fidx, const char *dump, size_t n) {
+/* ---------------------------------------------------------------------
+** function cache: what go(f) learns about a Lua function -- its dump, the
+** scan of its bytecode and an id the receivers key their loaded copies
+** by -- is kept per closure (weak keys) and per dump (weak values, so new
+** closures of one prototype share an entry while one is alive), so a
+** repeated go(f) neither dumps nor scans f again, and a pooled receiver
+** state need not load it again (unmarshal.c).
+** ------------------------------------------------------------------- */
+
+static int writer(lua_State *L, const void *p, size_t sz, void *ud);
+
+static const char FNCACHE = 'f';  /* registry: [1] closure -> entry,
+                                     [2] dump -> entry */
+
+typedef struct fnentry {
+  uint64_t id;       /* unique in the process */
+  const char *dump;  /* the dump (a string in user value 1) */
+  size_t n;
+  int nups;          /* the kinds the events were recorded with */
+  int nev;           /* events (a userdata in user value 2), -1: none yet */
+  lugo_scanev *ev;
+  char kinds[256];
+} fnentry;
+
+/* [-0, +0, m] the weak table cache[i], made on first use */
+static void pushcache(lua_State *L, int i) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &FNCACHE) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &FNCACHE);
+  }
+  if (lua_rawgeti(L, -1, i) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, i == 1 ? "k" : "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, i);
+  }
+  lua_remove(L, -2);
+}
+
+static uint64_t nextfnid(void) {
+  static atomic_uint_fast64_t ids;
+  return (uint64_t)atomic_fetch_add(&ids, 1) + 1;
+}
+
+/* [-0, +1, m] the cache entry of the Lua function at fidx */
+static fnentry *fncache_get(W *w, int fidx) {
+  lua_State *L = w->L;
+  fnentry *e;
+  size_t start = w->b->n;
+  int bycl;
+  pushcache(L, 1);
+  bycl = lua_gettop(L);
+  lua_pushvalue(L, fidx);
+  if (lua_rawget(L, bycl) == LUA_TUSERDATA) {
+    lua_remove(L, bycl);
+    return (fnentry *)lua_touserdata(L, -1);
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, fidx);  /* dumped past the end of the output, then cut */
+  if (lua_dump(L, writer, w, 0) != 0)
+    luaL_error(L, "%s: not enough memory", w->fname);
+  lua_pop(L, 1);
+  lua_pushlstring(L, w->b->p + start, w->b->n - start);
+  w->b->n = start;
+  pushcache(L, 2);
+  lua_pushvalue(L, -2);
+  if (lua_rawget(L, -2) == LUA_TUSERDATA) {  /* another closure's entry */
+    e = (fnentry *)lua_touserdata(L, -1);
+  } else {
+    lua_pop(L, 1);
+    e = (fnentry *)lua_newuserdatauv(L, sizeof(*e), 2);
+    e->id = nextfnid();
+    e->dump = lua_tolstring(L, -3, &e->n);
+    e->nups = 0;
+    e->nev = -1;
+    e->ev = NULL;
+    lua_pushvalue(L, -3);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -3);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);  /* by dump */
+  }
+  lua_pushvalue(L, fidx);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, bycl);  /* by closure */
+  lua_replace(L, bycl);
+  lua_settop(L, bycl);
+  return e;
+}
+
+typedef struct recctx {
+  lua_State *L;
+  luaL_Buffer b;
+  int n;
+} recctx;
+
+static int record(void *ud, const lugo_scanev *ev) {
+  recctx *c = (recctx *)ud;
+  luaL_addlstring(&c->b, (const char *)ev, sizeof(*ev));
+  c->n++;
+  return 0;
+}
+
+/* [-0, +0, m] the events of entry e (at the top) scanned with these
+** upvalue kinds: recorded once, again only if the kinds differ */
+static void fncache_events(W *w, fnentry *e, const char *kinds, int nups) {
+  lua_State *L = w->L;
+  recctx c;
+  if (e->nev >= 0 && e->nups == nups && memcmp(e->kinds, kinds, nups) == 0)
+    return;
+  c.L = L;
+  c.n = 0;
+  luaL_buffinit(L, &c.b);
+  lugo__bcscan(e->dump, e->n, kinds, nups, record, &c);
+  luaL_pushresult(&c.b);
+  {  /* a userdata, so the events stay put (a string's bytes are const) */
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    void *p = lua_newuserdatauv(L, len ? len : 1, 0);
+    memcpy(p, s, len);
+    lua_setiuservalue(L, -3, 2);
+    lua_pop(L, 1);
+    e->ev = (lugo_scanev *)p;
+  }
+  e->nev = c.n;
+  e->nups = nups;
+  memcpy(e->kinds, kinds, nups);
+}
+
+/* check the function at fidx (its entry e on top): replay its events */
+static void scanfunction(W *w, int fidx, fnentry *e) {
   lua_State *L = w->L;
   char kinds[256];
   int i, nups = 0;
@@ -552,12 +688,14 @@ static void scanfunction(W *w, int fidx, const char *dump, size_t n) {
     lua_pop(L, 2);
     nups = i;
   }
+  fncache_events(w, e, kinds, nups);
   c.w = w;
   c.fidx = fidx;
   c.check = w->checknext;
   c.hasbad = 0;
   w->checknext = 0;
-  lugo__bcscan(dump, n, kinds, nups, onscan, &c);
+  for (i = 0; i < e->nev; i++)
+    if (onscan(&c, &e->ev[i])) break;
   if (c.hasbad) refuse(w, &c);
 }
 
@@ -899,7 +1037,8 @@ static int writer(lua_State *L, const void *p, size_t sz, void *ud) {
 static void encode_function(W *w, int idx) {
   lua_State *L = w->L;
   int fnid, i;
-  size_t lenpos, start;
+  uint64_t len;
+  fnentry *e;
   if (lua_iscfunction(L, idx)) {
     lua_CFunction f = lua_tocfunction(L, idx);
     const knownfn *k = findknown(w->rt, f);
@@ -928,20 +1067,15 @@ static void encode_function(W *w, int idx) {
   luaL_checkstack(L, 16, "value too deep to copy");
   fnid = w->nextid;
   if (seen(w, idx)) return;
+  e = fncache_get(w, idx);
   putbyte(w, T_FUNC);
-  lenpos = w->b->n;
-  putbytes(w, "\0\0\0\0\0\0\0\0", 8);
-  start = w->b->n;
-  lua_pushvalue(L, idx);
-  if (lua_dump(L, writer, w, 0) != 0)
-    luaL_error(L, "%s: not enough memory", w->fname);
-  lua_pop(L, 1);
-  {
-    uint64_t len = (uint64_t)(w->b->n - start);
-    memcpy(w->b->p + lenpos, &len, 8);
-  }
-  if (w->names) scanfunction(w, idx, w->b->p + start, w->b->n - start);
+  putbytes(w, &e->id, 8);
+  len = (uint64_t)e->n;
+  putbytes(w, &len, 8);
+  putbytes(w, e->dump, e->n);
+  if (w->names) scanfunction(w, idx, e);
   else w->checknext = 0;
+  lua_pop(L, 1);  /* the entry */
   for (i = 1; lua_getupvalue(L, idx, i) != NULL; i++) lua_pop(L, 1);
   putsize(w, (size_t)(i - 1));
   for (i = 1;; i++) {

@@ -58,6 +58,11 @@ lugo_blob *lugo__marshal_go(lua_State *L, int first, int n);
 /* [-0, +n, e] Push the values of b (consuming it); returns n. */
 int lugo__unmarshal(lua_State *L, lugo_blob *b);
 
+/* loaded functions kept for the state's next goroutine (unmarshal.c):
+** the registry key to keep, and the reset that clears their upvalues */
+int lugo__fnpool_iskey(const void *k);
+void lugo__fnpool_reset(lua_State *L);
+
 /* Any thread. */
 void lugo__blob_free(lugo_blob *b);
 

@@ -5,7 +5,8 @@
 **   NIL FALSE TRUE | INT i64 | FLT f64 | STR len bytes
 **   TABLE narr nhash             -- announced where met; gets the next id
 **   TBODY id (key value)* END metatable   -- its contents, later
-**   FUNC len dump nups (UPJOIN fnid idx | value)*  -- gets the next id
+**   FUNC fid len dump nups (UPJOIN fnid idx | value)*  -- gets the next id
+**     (fid: the function cache's u64 id of the dump, 0 for none)
 **   REF id | GLOBALS | STD name | STDFN lib key | CFUNC ptr | OBJ ptr
 **   MODPATH n name k2..kn        -- require(name) and follow the keys
 ** After the values: TBODY and GPAIR (name value) records, then END.  A

@@ -28,6 +28,7 @@ typedef struct R {
   int mts;    /* stack index: [2i-1] table, [2i] its metatable, set last
                  (a metatable's body may come after its table's) */
   int nmts;
+  int mine;   /* the next value is go's function */
 } R;
 
 static int getbyte(R *r) {
@@ -53,6 +54,114 @@ static void getbytes(R *r, void *dst, size_t n) {
 }
 
 static void decode(R *r);
+
+/* ---------------------------------------------------------------------
+** loaded functions kept per state: a goroutine's function that came with
+** a function cache id (marshal.c) is remembered; when the state is reset
+** for another goroutine, its upvalues are cleared and it waits in the
+** pool under its id, so the next goroutine given the same function takes
+** it instead of loading the dump again.  Nothing of the old goroutine
+** shows: a closure has no state but its upvalues, and one whose upvalues
+** were joined to another's is not kept.  Only go's own function is kept:
+** it lives as long as its goroutine anyway, where a function received
+** from a channel might be garbage long before.
+** ------------------------------------------------------------------- */
+
+static const char FNPOOL = 'p';  /* registry: id -> idle closure; [0] the
+                                    goroutine's closure, [-1] its id, [-2]
+                                    how many ids wait */
+#define FNPOOLMAX 64
+
+/* [-0, +1, m] the pool */
+static void pushpool(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &FNPOOL) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &FNPOOL);
+  }
+}
+
+static lua_Integer getint(lua_State *L, int t, lua_Integer k) {
+  lua_Integer v;
+  lua_rawgeti(L, t, k);
+  v = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static void setint(lua_State *L, int t, lua_Integer k, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_rawseti(L, t, k);
+}
+
+/* [-0, +(0|1), m] the idle closure of id fid, taken from the pool */
+static int fnpool_take(lua_State *L, uint64_t fid) {
+  int t;
+  pushpool(L);
+  t = lua_gettop(L);
+  if (lua_rawgeti(L, t, (lua_Integer)fid) != LUA_TFUNCTION) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  lua_pushnil(L);
+  lua_rawseti(L, t, (lua_Integer)fid);
+  setint(L, t, -2, getint(L, t, -2) - 1);
+  lua_remove(L, t);
+  return 1;
+}
+
+/* [-0, +0, m] the closure at f is the goroutine's, with id fid (0: not
+** to be kept) */
+static void fnpool_mine(lua_State *L, int f, uint64_t fid) {
+  pushpool(L);
+  if (fid != 0) lua_pushvalue(L, f);
+  else lua_pushnil(L);
+  lua_rawseti(L, -2, 0);
+  setint(L, -2, -1, (lua_Integer)fid);
+  lua_pop(L, 1);
+}
+
+int lugo__fnpool_iskey(const void *k) {
+  return k == (const void *)&FNPOOL;
+}
+
+void lugo__fnpool_reset(lua_State *L) {
+  int t, i;
+  lua_Integer fid, n;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &FNPOOL) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  t = lua_gettop(L);
+  fid = getint(L, t, -1);
+  if (lua_rawgeti(L, t, 0) == LUA_TFUNCTION && fid != 0) {
+    for (i = 1; lua_getupvalue(L, -1, i) != NULL; i++) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+      lua_setupvalue(L, -2, i);
+    }
+    n = getint(L, t, -2);
+    if (n >= FNPOOLMAX) {  /* full of ids seen once, perhaps: start over */
+      lua_newtable(L);
+      lua_replace(L, t);
+      lua_pushvalue(L, t);
+      lua_rawsetp(L, LUA_REGISTRYINDEX, &FNPOOL);
+      n = 0;
+    }
+    if (lua_rawgeti(L, t, fid) == LUA_TNIL) {
+      lua_pushvalue(L, -2);
+      lua_rawseti(L, t, fid);
+      setint(L, t, -2, n + 1);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_rawseti(L, t, 0);
+  setint(L, t, -1, 0);
+  lua_pop(L, 1);
+}
 
 typedef struct rd { const char *p; size_t n; } rd;
 
@@ -160,19 +269,24 @@ static void decode_value(R *r, int t) {
       break;
     }
     case T_FUNC: {
-      uint64_t len;
+      uint64_t fid, len;
       rd d;
-      int f, nups, i, id = r->nextid++;
+      int f, nups, i, id = r->nextid++, mine = r->mine;
+      r->mine = 0;
       luaL_checkstack(L, 16, "value too deep");
+      getbytes(r, &fid, 8);
       getbytes(r, &len, 8);
       if ((uint64_t)(r->end - r->p) < len) luaL_error(L, "lugo: corrupt value");
       d.p = r->p;
       d.n = (size_t)len;
       r->p += len;
-      if (lua_load(L, reader, &d, "=(goroutine)", "b") != LUA_OK) lua_error(L);
+      if (!(mine && fid != 0 && fnpool_take(L, fid)) &&
+          lua_load(L, reader, &d, "=(goroutine)", "b") != LUA_OK)
+        lua_error(L);
       f = lua_gettop(L);
       lua_pushvalue(L, f);
       lua_rawseti(L, r->ids, id);
+      if (mine) fnpool_mine(L, f, fid);
       nups = (int)getsize(r);
       for (i = 1; i <= nups; i++) {
         if (r->p < r->end && (unsigned char)*r->p == T_UPJOIN) {
@@ -183,6 +297,7 @@ static void decode_value(R *r, int t) {
           lua_rawgeti(L, r->ids, fn);
           lua_upvaluejoin(L, f, i, -1, n);
           lua_pop(L, 1);
+          if (mine) fnpool_mine(L, f, 0);  /* its upvalues are shared */
         } else {
           decode(r);
           if (lua_setupvalue(L, f, i) == NULL) lua_pop(L, 1);
@@ -318,6 +433,7 @@ static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
   lua_newtable(L);
   r.mts = lua_gettop(L);
   r.nmts = 0;
+  r.mine = 0;
   if (b->pkg) {  /* first, in its own id space */
     R pr = r;
     pr.p = b->data + b->pkgoff;
@@ -327,7 +443,11 @@ static int unmarshal_boxed(lua_State *L, lugo_blob *b) {
     lua_pop(L, 1);
     r.end = b->data + b->pkgoff;
   }
-  for (i = 0; i < b->nvals; i++) decode(&r);
+  for (i = 0; i < b->nvals; i++) {
+    r.mine = i == 0 && b->globals;
+    decode(&r);
+    r.mine = 0;
+  }
   decode_tail(&r, b->globals);
   lua_remove(L, r.mts);
   lua_remove(L, r.ids);
