@@ -285,6 +285,22 @@ typedef struct W {
   frame path[PATHMAX];
 } W;
 
+/* [-0, +1, -] a stack slot for a scratch table made on first use (most
+** marshals need few of them: a spawn of a function with no tables none) */
+static int slot(lua_State *L) {
+  lua_pushnil(L);
+  return lua_gettop(L);
+}
+
+/* [-0, +0, m] the scratch table in slot i */
+static int tab(W *w, int i) {
+  if (!lua_istable(w->L, i)) {
+    lua_newtable(w->L);
+    lua_replace(w->L, i);
+  }
+  return i;
+}
+
 static const char MTKEY = 'm';  /* pkey marker: reached as a metatable */
 
 static void grow_(W *w, size_t need) {
@@ -373,10 +389,10 @@ static void pushframes(W *w) {
 static void pushstep(W *w, int t) {
   lua_State *L = w->L;
   lua_pushvalue(L, t);
-  if (lua_rawget(L, w->pfmt) == LUA_TSTRING) return;
+  if (lua_rawget(L, tab(w, w->pfmt)) == LUA_TSTRING) return;
   lua_pop(L, 1);
   lua_pushvalue(L, t);
-  switch (lua_rawget(L, w->pkey)) {
+  switch (lua_rawget(L, tab(w, w->pkey))) {
     case LUA_TSTRING: lua_pushfstring(L, "field '%s'", lua_tostring(L, -1)); break;
     case LUA_TNUMBER:
       if (lua_tointeger(L, -1) <= 0)  /* a value given to go or send */
@@ -403,7 +419,7 @@ static int cantcopy(W *w, int idx) {
     for (;;) {
       pushstep(w, lua_gettop(L));
       lua_rawseti(L, steps, ++n);
-      lua_rawget(L, w->ptab);  /* replaces the table by its parent */
+      lua_rawget(L, tab(w, w->ptab));  /* replaces the table by its parent */
       if (!lua_istable(L, -1)) break;
       if (n >= 12) { more = 1; break; }
     }
@@ -741,7 +757,7 @@ static void push_frame(W *w, int kind, const char *s, lua_Integer n) {
 static int seen(W *w, int idx) {
   lua_State *L = w->L;
   lua_pushvalue(L, idx);
-  if (lua_rawget(L, w->seen) == LUA_TNUMBER) {
+  if (lua_rawget(L, tab(w, w->seen)) == LUA_TNUMBER) {
     putbyte(w, T_REF);
     putsize(w, (size_t)lua_tointeger(L, -1));
     lua_pop(L, 1);
@@ -750,7 +766,7 @@ static int seen(W *w, int idx) {
   lua_pop(L, 1);
   lua_pushvalue(L, idx);
   lua_pushinteger(L, w->nextid++);
-  lua_rawset(L, w->seen);
+  lua_rawset(L, tab(w, w->seen));
   return 0;
 }
 
@@ -945,11 +961,11 @@ static void encode_table(W *w, int idx) {
 static void enqueue(W *w, int idx) {
   lua_State *L = w->L;
   lua_pushvalue(L, idx);
-  lua_rawseti(L, w->queue, ++w->qn);
+  lua_rawseti(L, tab(w, w->queue), ++w->qn);
   if (w->curtab) {
     lua_pushvalue(L, idx);
     lua_pushvalue(L, w->curtab);
-    lua_rawset(L, w->ptab);
+    lua_rawset(L, tab(w, w->ptab));
   }
   lua_pushvalue(L, idx);
   if (w->depth == 1 && w->path[0].kind != 'u' && w->path[0].kind != 'g' &&
@@ -963,10 +979,10 @@ static void enqueue(W *w, int idx) {
       case 0: lua_pushinteger(L, -1); break;
       default: lua_pushboolean(L, 1);
     }
-    lua_rawset(L, w->pkey);
+    lua_rawset(L, tab(w, w->pkey));
   } else {
     pushframes(w);
-    lua_rawset(L, w->pfmt);
+    lua_rawset(L, tab(w, w->pfmt));
   }
 }
 
@@ -976,15 +992,15 @@ static void flush(W *w) {
   int qi, t;
   for (qi = 1; qi <= w->qn; qi++) {
     luaL_checkstack(L, 16, "value too deep to copy");
-    lua_rawgeti(L, w->queue, qi);
+    lua_rawgeti(L, tab(w, w->queue), qi);
     t = lua_gettop(L);
     lua_pushnil(L);
-    lua_rawseti(L, w->queue, qi);  /* let it go from the queue */
+    lua_rawseti(L, tab(w, w->queue), qi);  /* let it go from the queue */
     w->curtab = t;
     w->depth = 0;
     putbyte(w, T_TBODY);
     lua_pushvalue(L, t);
-    lua_rawget(L, w->seen);
+    lua_rawget(L, tab(w, w->seen));
     putsize(w, (size_t)lua_tointeger(L, -1));
     lua_pop(L, 1);
     lua_pushnil(L);
@@ -1084,7 +1100,7 @@ static void encode_function(W *w, int idx) {
     if (name == NULL) break;
     uid = lua_upvalueid(L, idx, i);
     lua_pushlightuserdata(L, uid);
-    if (lua_rawget(L, w->upids) == LUA_TNUMBER) {
+    if (lua_rawget(L, tab(w, w->upids)) == LUA_TNUMBER) {
       lua_Integer code = lua_tointeger(L, -1);
       putbyte(w, T_UPJOIN);
       putsize(w, (size_t)(code >> 8));
@@ -1095,7 +1111,7 @@ static void encode_function(W *w, int idx) {
     lua_pop(L, 1);
     lua_pushlightuserdata(L, uid);
     lua_pushinteger(L, (lua_Integer)fnid * 256 + i);
-    lua_rawset(L, w->upids);
+    lua_rawset(L, tab(w, w->upids));
     push_frame(w, 'u', *name ? name : "?", 0);
     encode(w, lua_gettop(L));
     w->depth--;
@@ -1356,8 +1372,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   w->fname = fname;
   w->depth = 0;
   w->nextid = 1;
-  w->seen = newtab(L);
-  w->upids = newtab(L);
+  w->seen = slot(L);
+  w->upids = slot(L);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STDNAMES) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -1372,10 +1388,10 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   if (globals) w->names = newtab(L);
   w->qn = 0;
   w->curtab = 0;
-  w->queue = newtab(L);
-  w->ptab = newtab(L);
-  w->pkey = newtab(L);
-  w->pfmt = newtab(L);
+  w->queue = slot(L);
+  w->ptab = slot(L);
+  w->pkey = slot(L);
+  w->pfmt = slot(L);
   for (i = 0; i < n; i++) {
     push_frame(w, i > 0 ? 'a' : 0, NULL, i + 1);  /* go's function: no label */
     encode(w, first + i);
@@ -1389,9 +1405,9 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   ** the receiver applies it first */
   pkg = 0;
   if (globals && (w->needpkg || pathchanged(w))) {
-    lua_newtable(L);
+    lua_pushnil(L);
     lua_replace(L, w->seen);
-    lua_newtable(L);
+    lua_pushnil(L);
     lua_replace(L, w->upids);  /* its own id space for shared upvalues too */
     w->nextid = 1;
     w->pkgstart = b->n;
