@@ -149,11 +149,26 @@ int lugo__openlib(lua_State *L, const char *name) {
   return 1;
 }
 
+/* lugo's own globals, set by openbase or, alone, on first use */
+static int openown(lua_State *L, const char *k) {
+  switch (k[0]) {  /* print select go chan */
+    case 'p': if (strcmp(k, "print") == 0) lua_pushcfunction(L, l_print); else return 0; break;
+    case 's': if (strcmp(k, "select") == 0) lugo__open_select(L); else return 0; break;
+    case 'g': if (strcmp(k, "go") == 0) lugo__open_go(L); else return 0; break;
+    case 'c': if (strcmp(k, "chan") == 0) lugo__open_chan(L); else return 0; break;
+    default: return 0;
+  }
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, k);
+  return 1;
+}
+
 /* __index of a goroutine's globals: open a library on first use */
 static int lazyindex(lua_State *L) {
   const char *k;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   k = lua_tostring(L, 2);
+  if (openown(L, k)) return 1;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &BASEKEY) == LUA_TNIL) {
     openbase(L);  /* the first miss opens the base library */
     lua_pushvalue(L, 2);
@@ -238,16 +253,17 @@ static int lazy_unm(lua_State *L) {
   return 1;
 }
 
+static const luaL_Reg lazystr_mm[] = {
+  {"__index", lazystr_index}, {"__add", lazy_add}, {"__sub", lazy_sub},
+  {"__mul", lazy_mul}, {"__mod", lazy_mod}, {"__pow", lazy_pow},
+  {"__div", lazy_div}, {"__idiv", lazy_idiv}, {"__unm", lazy_unm},
+  {NULL, NULL}
+};
+
 static void lazystring(lua_State *L) {
-  static const luaL_Reg mm[] = {
-    {"__index", lazystr_index}, {"__add", lazy_add}, {"__sub", lazy_sub},
-    {"__mul", lazy_mul}, {"__mod", lazy_mod}, {"__pow", lazy_pow},
-    {"__div", lazy_div}, {"__idiv", lazy_idiv}, {"__unm", lazy_unm},
-    {NULL, NULL}
-  };
   lua_pushliteral(L, "");
-  luaL_newlibtable(L, mm);
-  luaL_setfuncs(L, mm, 0);
+  luaL_newlibtable(L, lazystr_mm);
+  luaL_setfuncs(L, lazystr_mm, 0);
   lua_setmetatable(L, -2);
   lua_pop(L, 1);
 }
@@ -267,35 +283,26 @@ void lugo__require(lua_State *L) {
   lua_call(L, 1, 1);
 }
 
-static void setglobal_fn(lua_State *L, const char *name, lua_CFunction f) {
-  lua_pushcfunction(L, f);
-  lua_setglobal(L, name);
-}
-
 static const char BASEKEY = 'b';  /* registry: the base library is open */
 
 /* the base library, with lugo's print and select over Lua's */
 static void openbase(lua_State *L) {
+  static const char *const own[] = {"print", "select", "go", "chan", NULL};
+  const char *const *k;
   luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
   lua_pop(L, 1);
-  setglobal_fn(L, "print", l_print);
-  lugo__open_select(L);
-  lua_setglobal(L, "select");
+  for (k = own; *k; k++) {
+    openown(L, *k);
+    lua_pop(L, 1);
+  }
   lua_pushboolean(L, 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &BASEKEY);
 }
 
-/* fill a state with what every goroutine starts with */
+/* fill a state with what every goroutine starts with: globals that open
+** on first use (a reset may have kept the stand-ins, see clearstate) */
 static void setup(lugo_runtime *rt, lua_State *L, int full) {
-  lugo__marshal_openstate(L);
   if (full) openbase(L);
-  setglobal_fn(L, "print", l_print);
-  lugo__open_go(L);
-  lua_setglobal(L, "go");
-  lugo__open_chan(L);
-  lua_setglobal(L, "chan");
-  lugo__open_select(L);
-  lua_setglobal(L, "select");
   if (full) {
     const lib *l;
     for (l = libs; l->name; l++) {
@@ -303,10 +310,12 @@ static void setup(lugo_runtime *rt, lua_State *L, int full) {
       lua_pop(L, 1);
     }
   } else {
-    lazystring(L);
+    lua_pushliteral(L, "");
+    if (!lua_getmetatable(L, -1)) lazystring(L);
+    lua_settop(L, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lugo__setmetafn(L, "__index", lazyindex);
-    lua_pop(L, 1);
+    if (!lua_getmetatable(L, -1)) lugo__setmetafn(L, "__index", lazyindex);
+    lua_settop(L, 0);
   }
   if (rt->opt.openlibs) rt->opt.openlibs(L, rt->opt.ud);
 }
@@ -347,14 +356,53 @@ static int keptkey(lua_State *L, int reg, void *k) {
   return lugo__fnpool_iskey(k) || lugo__obj_keepkey(L, reg, k);
 }
 
+/* Is the table at idx (a metatable) exactly fns, with no metatable of
+** its own?  Then it is lugo's untouched stand-in and a reset may keep it:
+** it holds nothing of the goroutine. */
+static int pristine(lua_State *L, int idx, const luaL_Reg *fns) {
+  int n = 0, ok = 1;
+  const luaL_Reg *f;
+  idx = lua_absindex(L, idx);
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushnil(L);
+  while (ok && lua_next(L, idx)) {
+    lua_CFunction fn = lua_tocfunction(L, -1);  /* NULL if not one */
+    ok = 0;
+    for (f = fns; f->name; f++)  /* by value first: one strcmp per entry */
+      if (f->func == fn) {
+        ok = lua_type(L, -2) == LUA_TSTRING &&
+             strcmp(f->name, lua_tostring(L, -2)) == 0;
+        break;
+      }
+    lua_pop(L, 1);
+    n++;
+  }
+  if (!ok) {
+    lua_pop(L, 1);  /* the key */
+    return 0;
+  }
+  for (f = fns; f->name; f++) n--;
+  return n == 0;
+}
+
+static const luaL_Reg lazyglobals_mm[] = {{"__index", lazyindex}, {NULL, NULL}};
+
 /* drop what the goroutine could reach from the registry and the types */
 /* With keepmeta, metatables named in the registry (luaL_newmetatable's,
-** such as FILE*) stay, so finalizers can still use them. */
+** such as FILE*) stay, so finalizers can still use them.  The stand-in
+** metatables of lazily opened libraries stay if untouched. */
 static void clearstate(lua_State *L, int keepmeta) {
-  int reg;
+  int reg, gmt;
   lua_settop(L, 0);
   lua_pushvalue(L, LUA_REGISTRYINDEX);
   reg = lua_gettop(L);
+  lua_rawgeti(L, reg, LUA_RIDX_GLOBALS);
+  if (!lua_getmetatable(L, -1) || !pristine(L, -1, lazyglobals_mm))
+    lua_pushnil(L);
+  gmt = lua_gettop(L);  /* the globals' metatable to keep, or nil */
   lua_pushnil(L);
   while (lua_next(L, reg)) {
     int keep = 0;
@@ -374,14 +422,22 @@ static void clearstate(lua_State *L, int keepmeta) {
     }
   }
   lua_newtable(L);  /* new globals */
+  if (!lua_isnil(L, gmt)) {
+    lua_pushvalue(L, gmt);
+    lua_setmetatable(L, -2);
+  }
   lua_rawseti(L, reg, LUA_RIDX_GLOBALS);
   lua_pushnil(L); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
   lua_pushboolean(L, 0); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
   lua_pushinteger(L, 0); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
-  lua_pushliteral(L, ""); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
   lua_pushcfunction(L, l_print); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
   lua_pushthread(L); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
   lua_pushlightuserdata(L, NULL); lua_pushnil(L); lua_setmetatable(L, -2); lua_pop(L, 1);
+  lua_pushliteral(L, "");
+  if (lua_getmetatable(L, -1) && !pristine(L, -1, lazystr_mm)) {
+    lua_pushnil(L);
+    lua_setmetatable(L, -3);
+  }
   lua_settop(L, 0);
 }
 

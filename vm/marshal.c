@@ -155,14 +155,14 @@ static int isknown(lugo_runtime *rt, lua_CFunction f) {
 /* registry: standard library table -> its name */
 static const char STDNAMES = 's';
 
-void lugo__marshal_openstate(lua_State *L) {
-  /* filled by lugo__marshal_addstd as libraries open */
-  lua_newtable(L);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &STDNAMES);
-}
-
+/* filled as libraries open (made by the first) */
 void lugo__marshal_addstd(lua_State *L, const char *name) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &STDNAMES);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STDNAMES) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &STDNAMES);
+  }
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   if (lua_getfield(L, -1, name) == LUA_TTABLE) {
     lua_pushstring(L, name);

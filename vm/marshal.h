@@ -70,10 +70,6 @@ void lugo__blob_free(lugo_blob *b);
 ** (a fully opened state) so they cross as the receiver's own. */
 void lugo__marshal_learn(struct lugo_runtime *rt, lua_State *L);
 
-/* [-0, +0, m] Prepare a state to receive and send values (registry tables
-** naming its standard library tables). */
-void lugo__marshal_openstate(lua_State *L);
-
 void lugo__marshal_free_known(struct lugo_runtime *rt);
 
 /* free a goroutine's marshalling leftovers (g is a struct lugo_G *) */

@@ -17,7 +17,6 @@ static lua_State *newL(void) {
                                     "coroutine", "utf8", "debug", "package", NULL};
   int i;
   luaL_openlibs(L);
-  lugo__marshal_openstate(L);
   for (i = 0; std[i]; i++) lugo__marshal_addstd(L, std[i]);
   return L;
 }

@@ -68,3 +68,27 @@ local f = io.open(path)
 print("file:", f:read("a"))
 f:close()
 os.remove(path)
+
+-- the untouched stand-in metatables (strings, globals) are kept by a reset;
+-- one a goroutine changed, in place, must not be: each goroutine below
+-- checks, using no string operation (which would open the string library
+-- and replace the stand-in), then tampers in place
+local verdicts = {}
+for i = 1, 8 do
+  go(function(i, report)
+    local smt, gmt = getmetatable(""), getmetatable(_G)
+    local bad = {}
+    if rawget(smt, "extra") ~= nil then bad[#bad + 1] = "string extra" end
+    if rawequal(rawget(smt, "__add"), rawget(smt, "__sub")) then bad[#bad + 1] = "string swap" end
+    if rawget(gmt, "extra") ~= nil then bad[#bad + 1] = "globals extra" end
+    if rawget(gmt, "__newindex") ~= nil then bad[#bad + 1] = "globals newindex" end
+    if rawget(smt, "__unm") == nil then bad[#bad + 1] = "string unm" end
+    if i % 4 == 1 then smt.extra, gmt.extra = true, true
+    elseif i % 4 == 2 then smt.__add = smt.__sub
+    elseif i % 4 == 3 then gmt.__newindex = rawset
+    else smt.__unm = nil end
+    report:send(#bad == 0 and "clean" or bad[1])
+  end, i, report)
+  verdicts[i] = report:recv()
+end
+print("stand-ins:", table.concat(verdicts, " "))
