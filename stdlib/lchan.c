@@ -14,11 +14,8 @@
 /* the channel at i, or an error naming the method (pcall(c.send, 42)
 ** leaves Lua no name to report) */
 static lugo_chan *checkchan(lua_State *L, int i, const char *fname) {
-  lugo_chan *c = (lugo_chan *)lugo__obj_test(L, i, &lugo__chan_type);
-  if (c == NULL)
-    luaL_error(L, "bad argument #%d to '%s' (channel expected, got %s)", i,
-               fname, luaL_typename(L, i));
-  return c;
+  return (lugo_chan *)lugo__obj_checkarg(L, i, &lugo__chan_type, "channel",
+                                         fname);
 }
 
 /* chan([n]) -> channel  [-0, +1, e] */

@@ -67,6 +67,10 @@ static int open_lugo(lua_State *L) {
   lua_setfield(L, -2, "time");
   lua_getglobal(L, "runtime");
   lua_setfield(L, -2, "runtime");
+  lua_getglobal(L, "sync");
+  lua_setfield(L, -2, "sync");
+  lua_getglobal(L, "atomic");
+  lua_setfield(L, -2, "atomic");
   return 1;
 }
 
@@ -125,6 +129,8 @@ static const lib libs[] = {
   {LUA_LOADLIBNAME, luaopen_package, post_package},
   {"time", lugo__open_time, NULL},
   {"runtime", lugo__open_runtime, NULL},
+  {"sync", lugo__open_sync, NULL},
+  {"atomic", lugo__open_atomic, NULL},
   {"lugo", open_lugo, NULL},
   {NULL, NULL, NULL}
 };

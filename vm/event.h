@@ -16,7 +16,12 @@ typedef enum lugo_event_kind {
   LUGO_EV_SELECT,   /* a: chosen case (0-based), -1 for default */
   LUGO_EV_BLOCK,    /* a goroutine parks; obj: reason string */
   LUGO_EV_WAKE,     /* a: id of the goroutine readied */
-  LUGO_EV_END       /* a goroutine ends */
+  LUGO_EV_END,      /* a goroutine ends */
+  LUGO_EV_LOCK,     /* obj: sync.Mutex acquired */
+  LUGO_EV_UNLOCK,   /* obj: sync.Mutex released */
+  LUGO_EV_WGADD,    /* obj: WaitGroup; a: delta (Done: -1, a release) */
+  LUGO_EV_WGWAIT,   /* obj: WaitGroup whose Wait returned (an acquire) */
+  LUGO_EV_ATOMIC    /* obj: atomic; a: 0 load, 1 store or read-modify-write */
 } lugo_event_kind;
 
 typedef struct lugo_event {

@@ -107,6 +107,19 @@ lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t) {
   return o;
 }
 
+lugo_obj *lugo__obj_checkarg(lua_State *L, int idx, const lugo_objtype *t,
+                             const char *what, const char *fname) {
+  lugo_obj *o = lugo__obj_test(L, idx, t);
+  if (o == NULL) {
+    const char *got = luaL_typename(L, idx);
+    if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+      got = lua_tostring(L, -1);  /* another lugo object: say which */
+    luaL_error(L, "bad argument #%d to '%s' (%s expected, got %s)", idx, fname,
+               what, got);
+  }
+  return o;
+}
+
 int lugo__obj_keepkey(lua_State *L, int reg, void *k) {
   /* no table of its own: a key is ours if it is the intern table's, or an
   ** object metatable's (registry[t] is a table whose __lugotype is t) */

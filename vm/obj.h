@@ -16,7 +16,7 @@
 
 typedef struct lugo_obj lugo_obj;
 
-#define LUGO_NOBJTYPES 8
+#define LUGO_NOBJTYPES 16
 
 typedef struct lugo_objtype {
   int id;                       /* 0..LUGO_NOBJTYPES-1, unique per type */
@@ -46,6 +46,12 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t);
 
 /* [-0, +0, v] As lugo__obj_test, raising a type error naming t->tname. */
 lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t);
+
+/* [-0, +0, v] As lugo__obj_test, raising "bad argument #idx to 'fname'
+** (what expected, got ...)": methods name themselves, since a call
+** through pcall leaves Lua no name to report. */
+lugo_obj *lugo__obj_checkarg(lua_State *L, int idx, const lugo_objtype *t,
+                             const char *what, const char *fname);
 
 /* [-0, +0, -] Is registry key k (a light userdata) one of lugo's own that
 ** a pooled state keeps (object metatables, the intern table)? */

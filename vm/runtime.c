@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "sync.h"
 #include "scheduler.h"
 #include "timer.h"
 
@@ -57,8 +58,17 @@ lugo_runtime *lugo_new(const lugo_options *o) {
     free(rt);
     return NULL;
   }
-  lugo__obj_metatable(L, &lugo__chan_type);  /* its methods are standard */
-  lua_pop(L, 1);
+  {  /* the objects' methods are standard */
+    static const lugo_objtype *const types[] = {
+      &lugo__chan_type, &lugo__mutex_type, &lugo__waitgroup_type,
+      &lugo__int64_type, &lugo__bool_type, NULL
+    };
+    const lugo_objtype *const *t;
+    for (t = types; *t; t++) {
+      lugo__obj_metatable(L, *t);
+      lua_pop(L, 1);
+    }
+  }
   lugo__marshal_learn(rt, L);
   lua_close(L);
   lugo__signals_install();

@@ -573,6 +573,7 @@ static void g_unlink(lugo_runtime *rt, lugo_G *g) {
 }
 
 void lugo__g_free(lugo_G *g) {
+  if (g->ondone) g->ondone(g);  /* never ran to its end (shutdown) */
   if (g->start) lugo__blob_free(g->start);
   if (g->L) lua_close(g->L);
   lugo__marshal_gfree(g);
@@ -605,6 +606,10 @@ static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
     size_t n = strlen(err) + (tb ? strlen(tb) + 1 : 0) + 1;
     hostmsg = (char *)malloc(n);
     if (hostmsg) snprintf(hostmsg, n, "%s%s%s", err, tb ? "\n" : "", tb ? tb : "");
+  }
+  if (g->ondone) {
+    g->ondone(g);
+    g->ondone = NULL;
   }
   if (g->L) {  /* finalizers run here, as the finished goroutine */
     if (err == NULL && !host) lugo__release_state(rt, g->L);

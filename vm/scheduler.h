@@ -40,6 +40,18 @@ enum { PW_PREPARED = 2 };
 /* why a G's root coroutine yielded to the scheduler (owner M only) */
 enum { Y_NONE, Y_PARK, Y_PREEMPT, Y_GOSCHED };
 
+/* a goroutine waiting on a sync object (sync.h): g->sw, one wait at a
+** time */
+typedef struct lugo_swaiter lugo_swaiter;
+struct lugo_swaiter {
+  lugo_G *g;
+  lugo_swaiter *next, *prev;  /* guarded by the object's lk */
+  int queued;                 /* guarded by lk */
+  int ticket;                 /* guarded by lk: the waker handed it what
+                                 it waited for (Mutex: the lock) */
+  int64_t since;              /* when it began waiting (ns; owner) */
+};
+
 struct lugo_G {
   lugo_goid id;
   lugo_runtime *rt;
@@ -65,6 +77,9 @@ struct lugo_G {
   /* park data: owned by the G; wakers write only what they claimed by
   ** winning parkwin, before readying it */
   lugo_sudog *sg;          /* its waiters: 1 for a channel op, n for select */
+  lugo_swaiter sw;         /* its waiter on a sync object (sync.h) */
+  void (*ondone)(lugo_G *g);  /* run when it ends (WaitGroup.Go), with */
+  void *ondoneud;             /* this; set before it is queued */
   int nsg, capsg;
   lugo_sudog *wonsg;       /* the waiter that completed the park */
   lugo_value *vals;        /* select: a value slot per case */

@@ -1,0 +1,174 @@
+/*
+** latomic.c -- package atomic: Int64 and Bool (objects in vm/sync.h).
+** Each operation is one C11 atomic (sequentially consistent, as Go's).
+*/
+#include <lauxlib.h>
+#include <stdint.h>
+
+#include "lugolib.h"
+#include "sync.h"
+
+static lugo_atomic *check(lua_State *L, const lugo_objtype *t, const char *fname) {
+  return (lugo_atomic *)lugo__obj_checkarg(L, 1, t, t->tname, fname);
+}
+
+static void event(lua_State *L, lugo_atomic *a, int write) {
+  lugo_G *g = lugo__G(L);
+  if (g) LUGO_EVENT(g->rt, LUGO_EV_ATOMIC, g->id, a, write);
+}
+
+static int pushnew(lua_State *L, const lugo_objtype *t, int64_t v) {
+  lugo_atomic *a;
+  lugo__checkG(L);
+  a = lugo__atomic_new(t, v);
+  if (a == NULL) return luaL_error(L, "%s: not enough memory", t->tname);
+  lugo__obj_push(L, &a->obj);
+  lugo__obj_release(&a->obj);
+  return 1;
+}
+
+static int tostr(lua_State *L, const lugo_objtype *t) {
+  lugo_atomic *a = check(L, t, "tostring");
+  if (t == &lugo__bool_type)
+    lua_pushfstring(L, "%s(%s)", t->tname, lugo_load(&a->v) ? "true" : "false");
+  else
+    lua_pushfstring(L, "%s(%I)", t->tname, (LUAI_UACINT)lugo_load(&a->v));
+  return 1;
+}
+
+/* ---- Int64: wraps around on overflow, as Go's */
+
+#define I64 (&lugo__int64_type)
+
+static int i_new(lua_State *L) {
+  return pushnew(L, I64, (int64_t)luaL_optinteger(L, 1, 0));
+}
+
+static int i_add(lua_State *L) {
+  lugo_atomic *a = check(L, I64, "Add");
+  int64_t d = (int64_t)luaL_checkinteger(L, 2);
+  int64_t old = atomic_fetch_add(&a->v, d);
+  event(L, a, 1);
+  lua_pushinteger(L, (lua_Integer)(int64_t)((uint64_t)old + (uint64_t)d));
+  return 1;
+}
+
+static int i_load(lua_State *L) {
+  lugo_atomic *a = check(L, I64, "Load");
+  event(L, a, 0);
+  lua_pushinteger(L, (lua_Integer)lugo_load(&a->v));
+  return 1;
+}
+
+static int i_store(lua_State *L) {
+  lugo_atomic *a = check(L, I64, "Store");
+  lugo_store(&a->v, (int64_t)luaL_checkinteger(L, 2));
+  event(L, a, 1);
+  return 0;
+}
+
+static int i_swap(lua_State *L) {
+  lugo_atomic *a = check(L, I64, "Swap");
+  int64_t old = lugo_xchg(&a->v, (int64_t)luaL_checkinteger(L, 2));
+  event(L, a, 1);
+  lua_pushinteger(L, (lua_Integer)old);
+  return 1;
+}
+
+static int i_cas(lua_State *L) {
+  lugo_atomic *a = check(L, I64, "CompareAndSwap");
+  int64_t old = (int64_t)luaL_checkinteger(L, 2);
+  int64_t nw = (int64_t)luaL_checkinteger(L, 3);
+  event(L, a, 1);
+  lua_pushboolean(L, atomic_compare_exchange_strong(&a->v, &old, nw));
+  return 1;
+}
+
+static int i_tostring(lua_State *L) {
+  return tostr(L, I64);
+}
+
+static void int64_metatable(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"Add", i_add}, {"Load", i_load}, {"Store", i_store}, {"Swap", i_swap},
+    {"CompareAndSwap", i_cas}, {NULL, NULL}
+  };
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, i_tostring);
+  lua_setfield(L, -2, "__tostring");
+}
+
+const lugo_objtype lugo__int64_type = {3, "atomic.Int64", lugo__atomic_free,
+                                       int64_metatable};
+
+/* ---- Bool */
+
+#define BOOL (&lugo__bool_type)
+
+static int checkbool(lua_State *L, int i) {
+  luaL_checktype(L, i, LUA_TBOOLEAN);
+  return lua_toboolean(L, i);
+}
+
+static int b_new(lua_State *L) {
+  int v = lua_isnoneornil(L, 1) ? 0 : checkbool(L, 1);
+  return pushnew(L, BOOL, v);
+}
+
+static int b_load(lua_State *L) {
+  lugo_atomic *a = check(L, BOOL, "Load");
+  event(L, a, 0);
+  lua_pushboolean(L, lugo_load(&a->v) != 0);
+  return 1;
+}
+
+static int b_store(lua_State *L) {
+  lugo_atomic *a = check(L, BOOL, "Store");
+  lugo_store(&a->v, checkbool(L, 2));
+  event(L, a, 1);
+  return 0;
+}
+
+static int b_swap(lua_State *L) {
+  lugo_atomic *a = check(L, BOOL, "Swap");
+  int64_t old = lugo_xchg(&a->v, (int64_t)checkbool(L, 2));
+  event(L, a, 1);
+  lua_pushboolean(L, old != 0);
+  return 1;
+}
+
+static int b_cas(lua_State *L) {
+  lugo_atomic *a = check(L, BOOL, "CompareAndSwap");
+  int64_t old = checkbool(L, 2);
+  int64_t nw = checkbool(L, 3);
+  event(L, a, 1);
+  lua_pushboolean(L, atomic_compare_exchange_strong(&a->v, &old, nw));
+  return 1;
+}
+
+static int b_tostring(lua_State *L) {
+  return tostr(L, BOOL);
+}
+
+static void bool_metatable(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"Load", b_load}, {"Store", b_store}, {"Swap", b_swap},
+    {"CompareAndSwap", b_cas}, {NULL, NULL}
+  };
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, b_tostring);
+  lua_setfield(L, -2, "__tostring");
+}
+
+const lugo_objtype lugo__bool_type = {4, "atomic.Bool", lugo__atomic_free,
+                                      bool_metatable};
+
+int lugo__open_atomic(lua_State *L) {
+  static const luaL_Reg fns[] = {
+    {"Int64", i_new}, {"Bool", b_new}, {NULL, NULL}
+  };
+  luaL_newlib(L, fns);
+  return 1;
+}

@@ -1,0 +1,5 @@
+local mu = sync.Mutex()
+mu:Lock()
+print("locked once")
+mu:Lock()
+print("never")
