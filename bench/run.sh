@@ -108,6 +108,9 @@ rows=(
     "globals|global-function loop in 1 goroutine|1||low|s"
     "tablemsg|1,000-entry table through a channel (lua5.4: serialise + load)|1||low|us/op"
     "tablemsg|1,000-entry table through a channel (lua5.4: serialise + load)|2||low|us/op"
+    "mutex|uncontended sync.Mutex Lock+Unlock|1||low|ns/op"
+    "atomicadd|uncontended atomic.Int64 Add|1||low|ns/op"
+    "mutexcont|2 goroutines hammering one Mutex|2||low|ns/op"
 )
 
 declare -A lua_cache
