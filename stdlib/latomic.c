@@ -1,18 +1,20 @@
 /*
-** latomic.c -- package atomic: Int64 and Bool (objects in vm/sync.h).
-** Each operation is one C11 atomic (sequentially consistent, as Go's).
+** latomic.c -- package atomic: Int64, Bool and Value (objects in
+** vm/sync.h).  Each Int64/Bool operation is one C11 atomic (sequentially
+** consistent, as Go's).
 */
 #include <lauxlib.h>
 #include <stdint.h>
 
 #include "lugolib.h"
+#include "marshal.h"
 #include "sync.h"
 
 static lugo_atomic *check(lua_State *L, const lugo_objtype *t, const char *fname) {
   return (lugo_atomic *)lugo__obj_checkarg(L, 1, t, t->tname, fname);
 }
 
-static void event(lua_State *L, lugo_atomic *a, int write) {
+static void event(lua_State *L, const void *a, int write) {
   lugo_G *g = lugo__G(L);
   if (g) LUGO_EVENT(g->rt, LUGO_EV_ATOMIC, g->id, a, write);
 }
@@ -165,9 +167,83 @@ static void bool_metatable(lua_State *L) {
 const lugo_objtype lugo__bool_type = {4, "atomic.Bool", lugo__atomic_free,
                                       bool_metatable};
 
+/* ---- Value: any copyable value, copied in by Store and out by each Load
+** (the copy contract); the type of the first Store is the only one
+** accepted afterwards, as in Go */
+
+static lugo_avalue *checkvalue(lua_State *L, const char *fname) {
+  return (lugo_avalue *)lugo__obj_checkarg(L, 1, &lugo__value_type,
+                                           "atomic.Value", fname);
+}
+
+static int v_new(lua_State *L) {
+  lugo_avalue *a;
+  lugo__checkG(L);
+  a = lugo__avalue_new();
+  if (a == NULL) return luaL_error(L, "atomic.Value: not enough memory");
+  lugo__obj_push(L, &a->obj);
+  lugo__obj_release(&a->obj);
+  return 1;
+}
+
+static int v_load(lua_State *L) {
+  lugo_avalue *a = checkvalue(L, "Load");
+  lugo_sval *sv = lugo__avalue_load(a);
+  event(L, a, 0);
+  if (sv == NULL) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lugo__value_pushcopy(L, &sv->v);
+  lugo__sval_release(sv);
+  return 1;
+}
+
+static int v_store(lua_State *L) {
+  lugo_avalue *a = checkvalue(L, "Store");
+  lugo_value v;
+  lugo_sval *sv;
+  int t = lua_type(L, 2);
+  if (t == LUA_TNIL || t == LUA_TNONE)
+    return luaL_error(L, "atomic: store of nil value into Value");
+  lugo__value_from(L, 2, &v, "Store");
+  sv = lugo__sval_new();
+  if (sv == NULL) {
+    lugo__value_free(&v);
+    return luaL_error(L, "atomic.Value: not enough memory");
+  }
+  sv->v = v;
+  if (!lugo__avalue_store(a, sv, t)) {
+    lugo__sval_release(sv);
+    return luaL_error(L, "atomic: store of inconsistently typed value into "
+                         "Value (%s, after %s)", lua_typename(L, t),
+                      lua_typename(L, a->ltype));
+  }
+  event(L, a, 1);
+  return 0;
+}
+
+static int v_tostring(lua_State *L) {
+  lua_pushfstring(L, "atomic.Value: %p", (void *)checkvalue(L, "tostring"));
+  return 1;
+}
+
+static void value_metatable(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"Load", v_load}, {"Store", v_store}, {NULL, NULL}
+  };
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, v_tostring);
+  lua_setfield(L, -2, "__tostring");
+}
+
+const lugo_objtype lugo__value_type = {9, "atomic.Value", lugo__avalue_free,
+                                       value_metatable};
+
 int lugo__open_atomic(lua_State *L) {
   static const luaL_Reg fns[] = {
-    {"Int64", i_new}, {"Bool", b_new}, {NULL, NULL}
+    {"Int64", i_new}, {"Bool", b_new}, {"Value", v_new}, {NULL, NULL}
   };
   luaL_newlib(L, fns);
   return 1;

@@ -1,5 +1,6 @@
 /*
-** lsync.c -- package sync: Mutex, WaitGroup (C core in vm/sync.c).
+** lsync.c -- package sync: Mutex, RWMutex, WaitGroup, Once, Cond (C core
+** in vm/sync.c).
 ** Blocking methods park the goroutine (or block its M inside non-yieldable
 ** code, the P moving on) and continue in a continuation function.
 */
@@ -12,6 +13,12 @@
 
 #define checkmu(L, i, f) \
   ((lugo_mutex *)lugo__obj_checkarg(L, i, &lugo__mutex_type, "sync.Mutex", f))
+#define checkrw(L, i, f) \
+  ((lugo_rwmutex *)lugo__obj_checkarg(L, i, &lugo__rwmutex_type, "sync.RWMutex", f))
+#define checkonce(L, i, f) \
+  ((lugo_once *)lugo__obj_checkarg(L, i, &lugo__once_type, "sync.Once", f))
+#define checkcond(L, i, f) \
+  ((lugo_cond *)lugo__obj_checkarg(L, i, &lugo__cond_type, "sync.Cond", f))
 #define checkwg(L, i, f) \
   ((lugo_waitgroup *)lugo__obj_checkarg(L, i, &lugo__waitgroup_type, \
                                         "sync.WaitGroup", f))
@@ -37,15 +44,23 @@ static int l_mutex(lua_State *L) {
   return pushnew(L, (lugo_obj *)lugo__mutex_new(), "sync.Mutex");
 }
 
-/* the continuation context: the mutex, low bit set for With */
-#define WITHBIT ((lua_KContext)1)
-#define CTXMU(ctx) ((lugo_mutex *)((ctx) & ~WITHBIT))
+/* The continuation context of a Lock: the mutex, tagged in its low bits
+** with what the lock is for (objects are malloc'd: 16-byte aligned) */
+enum { FOR_LOCK, FOR_WITH, FOR_ONCE };
+#define TAGS ((lua_KContext)3)
+#define CTXMU(ctx) ((lugo_mutex *)((ctx) & ~TAGS))
+#define CTXFOR(ctx) ((int)((ctx) & TAGS))
 
 static int with_locked(lua_State *L, lua_KContext ctx);
+static int once_locked(lua_State *L, lua_KContext ctx);
 
 static int locked(lua_State *L, lugo_G *g, lua_KContext ctx) {
   LUGO_EVENT(g->rt, LUGO_EV_LOCK, g->id, CTXMU(ctx), 0);
-  return (ctx & WITHBIT) ? with_locked(L, ctx) : 0;
+  switch (CTXFOR(ctx)) {
+    case FOR_WITH: return with_locked(L, ctx);
+    case FOR_ONCE: return once_locked(L, ctx);
+    default: return 0;
+  }
 }
 
 static int lock_k(lua_State *L, int status, lua_KContext ctx);
@@ -127,7 +142,7 @@ static int with_locked(lua_State *L, lua_KContext ctx) {
 static int l_with(lua_State *L) {
   lugo_mutex *m = checkmu(L, 1, "With");
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  return dolock(L, m, (lua_KContext)m | WITHBIT);
+  return dolock(L, m, (lua_KContext)m | FOR_WITH);
 }
 
 static int mu_tostring(lua_State *L) {
@@ -250,9 +265,237 @@ static void waitgroup_metatable(lua_State *L) {
 const lugo_objtype lugo__waitgroup_type = {2, "sync.WaitGroup", lugo__wg_free,
                                            waitgroup_metatable};
 
+/* ---------------------------------------------------------------------
+** RWMutex
+** ------------------------------------------------------------------- */
+
+static int l_rwmutex(lua_State *L) {
+  lugo__checkG(L);
+  return pushnew(L, (lugo_obj *)lugo__rw_new(), "sync.RWMutex");
+}
+
+/* ctx: the RWMutex, low bit set for a read lock */
+static int rwlocked(lugo_G *g, lugo_rwmutex *rw, int read) {
+  LUGO_EVENT(g->rt, read ? LUGO_EV_RLOCK : LUGO_EV_LOCK, g->id, rw, 0);
+  return 0;
+}
+
+static int rwlock_k(lua_State *L, int status, lua_KContext ctx) {
+  lugo_G *g = lugo__G(L);
+  lugo_rwmutex *rw = (lugo_rwmutex *)(ctx & ~(lua_KContext)1);
+  (void)status;
+  if (g->interrupted) {
+    lugo__rw_cancel(rw, g);
+    lugo__check_interrupt(L, g);
+  }
+  return rwlocked(g, rw, (int)(ctx & 1));  /* handed over */
+}
+
+static int rwlock(lua_State *L, lugo_rwmutex *rw, int read) {
+  lugo_G *g = lugo__checkG(L);
+  int r = read ? lugo__rw_rlock(rw, NULL) : lugo__rw_lock(rw, NULL);
+  if (r == LUGO_SYNC_BLOCK) {
+    lugo__park_prepare(L, g, read ? "sync.RWMutex.RLock" : "sync.RWMutex.Lock");
+    r = read ? lugo__rw_rlock(rw, g) : lugo__rw_lock(rw, g);
+    if (r != LUGO_SYNC_PARKED) lugo__park_cancel(g);
+  }
+  if (r == LUGO_SYNC_DONE) return rwlocked(g, rw, read);
+  return lugo__park(L, g, rwlock_k, (lua_KContext)rw | read);
+}
+
+static int l_rwlock(lua_State *L) {
+  return rwlock(L, checkrw(L, 1, "Lock"), 0);
+}
+
+static int l_rwrlock(lua_State *L) {
+  return rwlock(L, checkrw(L, 1, "RLock"), 1);
+}
+
+static int rwtry(lua_State *L, int read) {
+  lugo_rwmutex *rw = checkrw(L, 1, read ? "TryRLock" : "TryLock");
+  lugo_G *g = lugo__checkG(L);
+  int ok = (read ? lugo__rw_rlock(rw, NULL) : lugo__rw_lock(rw, NULL)) ==
+           LUGO_SYNC_DONE;
+  if (ok) rwlocked(g, rw, read);
+  lua_pushboolean(L, ok);
+  return 1;
+}
+
+static int l_rwtrylock(lua_State *L) {
+  return rwtry(L, 0);
+}
+
+static int l_rwtryrlock(lua_State *L) {
+  return rwtry(L, 1);
+}
+
+static int l_rwunlock(lua_State *L) {
+  lugo_rwmutex *rw = checkrw(L, 1, "Unlock");
+  lugo_G *g = lugo__G(L);
+  if (lugo__rw_unlock(rw) != LUGO_SYNC_DONE)
+    return luaL_error(L, "sync: Unlock of unlocked RWMutex");
+  if (g) LUGO_EVENT(g->rt, LUGO_EV_UNLOCK, g->id, rw, 0);
+  return 0;
+}
+
+static int l_rwrunlock(lua_State *L) {
+  lugo_rwmutex *rw = checkrw(L, 1, "RUnlock");
+  lugo_G *g = lugo__G(L);
+  if (lugo__rw_runlock(rw) != LUGO_SYNC_DONE)
+    return luaL_error(L, "sync: RUnlock of unlocked RWMutex");
+  if (g) LUGO_EVENT(g->rt, LUGO_EV_RUNLOCK, g->id, rw, 0);
+  return 0;
+}
+
+static int rw_tostring(lua_State *L) {
+  return tostr(L, "sync.RWMutex");
+}
+
+static void rwmutex_metatable(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"Lock", l_rwlock}, {"Unlock", l_rwunlock}, {"RLock", l_rwrlock},
+    {"RUnlock", l_rwrunlock}, {"TryLock", l_rwtrylock},
+    {"TryRLock", l_rwtryrlock}, {NULL, NULL}
+  };
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, rw_tostring);
+  lua_setfield(L, -2, "__tostring");
+}
+
+const lugo_objtype lugo__rwmutex_type = {5, "sync.RWMutex", lugo__rw_free,
+                                         rwmutex_metatable};
+
+/* ---------------------------------------------------------------------
+** Once: Do(fn) runs fn holding the Once's mutex, so concurrent callers
+** wait until it has returned; done is set even if fn raised (then only
+** that caller sees the error, as in Go).
+** ------------------------------------------------------------------- */
+
+static int l_once(lua_State *L) {
+  lugo__checkG(L);
+  return pushnew(L, (lugo_obj *)lugo__once_new(), "sync.Once");
+}
+
+static int once_k(lua_State *L, int status, lua_KContext ctx) {
+  lugo_once *o = (lugo_once *)CTXMU(ctx);
+  lugo_G *g = lugo__G(L);
+  lugo_store(&o->done, 1);
+  if (g) LUGO_EVENT(g->rt, LUGO_EV_ONCE, g->id, o, 1);
+  lugo__mutex_unlock(&o->mu);
+  if (status != LUA_OK && status != LUA_YIELD) return lua_error(L);
+  return 0;
+}
+
+static int once_locked(lua_State *L, lua_KContext ctx) {
+  lugo_once *o = (lugo_once *)CTXMU(ctx);
+  if (lugo_load(&o->done)) {  /* another caller ran it while we waited */
+    lugo__mutex_unlock(&o->mu);
+    return 0;
+  }
+  lua_settop(L, 2);
+  return once_k(L, lua_pcallk(L, 0, 0, 0, ctx, once_k), ctx);
+}
+
+static int l_do(lua_State *L) {
+  lugo_once *o = checkonce(L, 1, "Do");
+  lugo_G *g = lugo__checkG(L);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (lugo_load(&o->done)) {
+    LUGO_EVENT(g->rt, LUGO_EV_ONCE, g->id, o, 0);
+    return 0;
+  }
+  return dolock(L, &o->mu, (lua_KContext)o | FOR_ONCE);
+}
+
+static int once_tostring(lua_State *L) {
+  return tostr(L, "sync.Once");
+}
+
+static void once_metatable(lua_State *L) {
+  static const luaL_Reg methods[] = {{"Do", l_do}, {NULL, NULL}};
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, once_tostring);
+  lua_setfield(L, -2, "__tostring");
+}
+
+const lugo_objtype lugo__once_type = {6, "sync.Once", lugo__once_free,
+                                      once_metatable};
+
+/* ---------------------------------------------------------------------
+** Cond
+** ------------------------------------------------------------------- */
+
+static int l_cond(lua_State *L) {
+  lugo_mutex *mu = checkmu(L, 1, "Cond");
+  lugo__checkG(L);
+  return pushnew(L, (lugo_obj *)lugo__cond_new(mu), "sync.Cond");
+}
+
+/* woken: take the mutex again before Wait returns (an interrupted Wait
+** raises without it) */
+static int cwait_k(lua_State *L, int status, lua_KContext ctx) {
+  lugo_G *g = lugo__G(L);
+  lugo_cond *c = (lugo_cond *)ctx;
+  (void)status;
+  if (g->interrupted) {
+    lugo__cond_cancel(c, g);
+    lugo__check_interrupt(L, g);
+  }
+  return dolock(L, c->mu, (lua_KContext)c->mu);
+}
+
+static int l_cwait(lua_State *L) {
+  lugo_cond *c = checkcond(L, 1, "Wait");
+  lugo_G *g = lugo__checkG(L);
+  lugo__park_prepare(L, g, "sync.Cond.Wait");
+  if (lugo__cond_wait(c, g) != LUGO_SYNC_PARKED) {
+    lugo__park_cancel(g);
+    return luaL_error(L, "sync: unlock of unlocked mutex");
+  }
+  LUGO_EVENT(g->rt, LUGO_EV_UNLOCK, g->id, c->mu, 0);
+  return lugo__park(L, g, cwait_k, (lua_KContext)c);
+}
+
+static int signal(lua_State *L, const char *fname, int all) {
+  lugo_cond *c = checkcond(L, 1, fname);
+  lugo_G *g = lugo__G(L);
+  if (g) LUGO_EVENT(g->rt, LUGO_EV_SIGNAL, g->id, c, all);
+  lugo__cond_signal(c, all);
+  return 0;
+}
+
+static int l_signal(lua_State *L) {
+  return signal(L, "Signal", 0);
+}
+
+static int l_broadcast(lua_State *L) {
+  return signal(L, "Broadcast", 1);
+}
+
+static int cond_tostring(lua_State *L) {
+  return tostr(L, "sync.Cond");
+}
+
+static void cond_metatable(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"Wait", l_cwait}, {"Signal", l_signal}, {"Broadcast", l_broadcast},
+    {NULL, NULL}
+  };
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, cond_tostring);
+  lua_setfield(L, -2, "__tostring");
+}
+
+const lugo_objtype lugo__cond_type = {7, "sync.Cond", lugo__cond_free,
+                                      cond_metatable};
+
 int lugo__open_sync(lua_State *L) {
   static const luaL_Reg fns[] = {
-    {"Mutex", l_mutex}, {"WaitGroup", l_waitgroup}, {NULL, NULL}
+    {"Mutex", l_mutex}, {"RWMutex", l_rwmutex}, {"WaitGroup", l_waitgroup},
+    {"Once", l_once}, {"Cond", l_cond}, {NULL, NULL}
   };
   luaL_newlib(L, fns);
   return 1;

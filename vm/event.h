@@ -17,11 +17,16 @@ typedef enum lugo_event_kind {
   LUGO_EV_BLOCK,    /* a goroutine parks; obj: reason string */
   LUGO_EV_WAKE,     /* a: id of the goroutine readied */
   LUGO_EV_END,      /* a goroutine ends */
-  LUGO_EV_LOCK,     /* obj: sync.Mutex acquired */
-  LUGO_EV_UNLOCK,   /* obj: sync.Mutex released */
+  LUGO_EV_LOCK,     /* obj: sync.Mutex (or RWMutex, for writing) acquired */
+  LUGO_EV_UNLOCK,   /* obj: sync.Mutex (or RWMutex, for writing) released */
   LUGO_EV_WGADD,    /* obj: WaitGroup; a: delta (Done: -1, a release) */
   LUGO_EV_WGWAIT,   /* obj: WaitGroup whose Wait returned (an acquire) */
-  LUGO_EV_ATOMIC    /* obj: atomic; a: 0 load, 1 store or read-modify-write */
+  LUGO_EV_ATOMIC,   /* obj: atomic; a: 0 load, 1 store or read-modify-write */
+  LUGO_EV_RLOCK,    /* obj: sync.RWMutex read-locked */
+  LUGO_EV_RUNLOCK,  /* obj: sync.RWMutex read-unlocked */
+  LUGO_EV_ONCE,     /* obj: sync.Once; a: 1 fn finished (a release), 0 Do
+                       found it done (an acquire) */
+  LUGO_EV_SIGNAL    /* obj: sync.Cond; a: 1 Broadcast, 0 Signal */
 } lugo_event_kind;
 
 typedef struct lugo_event {

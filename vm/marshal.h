@@ -45,6 +45,11 @@ void lugo__value_from(lua_State *L, int idx, lugo_value *v, const char *fname);
 /* [-0, +1, e] Push v into L, consuming it. */
 void lugo__value_push(lua_State *L, lugo_value *v);
 
+/* [-0, +1, e] Push a copy of v into L, leaving v as it is: values kept
+** for many readers (atomic.Value, shared tables).  Any number of threads
+** may read one v at once. */
+void lugo__value_pushcopy(lua_State *L, const lugo_value *v);
+
 /* Any thread.  Free what v owns; v becomes nil. */
 void lugo__value_free(lugo_value *v);
 
@@ -57,6 +62,9 @@ lugo_blob *lugo__marshal_go(lua_State *L, int first, int n);
 
 /* [-0, +n, e] Push the values of b (consuming it); returns n. */
 int lugo__unmarshal(lua_State *L, lugo_blob *b);
+
+/* [-0, +n, e] Push the values of b, leaving b as it is; returns n. */
+int lugo__unmarshal_copy(lua_State *L, const lugo_blob *b);
 
 /* loaded functions kept for the state's next goroutine (unmarshal.c):
 ** the registry key to keep, and the reset that clears their upvalues */

@@ -58,6 +58,16 @@ static lugo_swaiter *sq_pop(lugo_squeue *q) {
   return NULL;
 }
 
+/* ready a private list of taken waiters (linked by next), after lk */
+static void readyall(lugo_swaiter *list) {
+  while (list) {
+    lugo_swaiter *w = list;
+    list = w->next;
+    w->next = NULL;
+    lugo__ready(w->g);
+  }
+}
+
 /* g waits: queue its waiter and make the park winnable (holding lk) */
 static void sq_wait(lugo_squeue *q, lugo_G *g, int front) {
   lugo_swaiter *w = &g->sw;
@@ -93,30 +103,30 @@ static void mu_setwaiters(lugo_mutex *m) {
   } while (want != s && !atomic_compare_exchange_weak(&m->state, &s, want));
 }
 
-/* holding lk: take the lock if it is free (never past a starving waiter:
-** a handoff keeps MU_LOCKED set) */
-static int mu_trylock(lugo_mutex *m) {
-  int s = lugo_load(&m->state);
-  while (!(s & MU_LOCKED))
-    if (atomic_compare_exchange_weak(&m->state, &s, s | MU_LOCKED)) return 1;
-  return 0;
-}
-
 /* g (not NULL) waited before: it goes back to the front, keeping its
-** place in time, as Go's requeued waiter does */
+** place in time, as Go's requeued waiter does.  Under lk, one CAS either
+** takes the lock (if free: never past a starving waiter, as a handoff
+** keeps MU_LOCKED set) or sets MU_WAITERS while it is held, so the
+** holder's Unlock cannot slip through its fast path and miss the waiter. */
 static int mu_lockslow(lugo_mutex *m, lugo_G *g, int again) {
+  int s;
   pthread_mutex_lock(&m->lk);
-  if (mu_trylock(m)) {
-    pthread_mutex_unlock(&m->lk);
-    return LUGO_SYNC_DONE;
-  }
-  if (g == NULL) {
-    pthread_mutex_unlock(&m->lk);
-    return LUGO_SYNC_BLOCK;
+  s = lugo_load(&m->state);
+  for (;;) {
+    if (!(s & MU_LOCKED)) {
+      if (atomic_compare_exchange_weak(&m->state, &s, s | MU_LOCKED)) {
+        pthread_mutex_unlock(&m->lk);
+        return LUGO_SYNC_DONE;
+      }
+    } else if (g == NULL) {
+      pthread_mutex_unlock(&m->lk);
+      return LUGO_SYNC_BLOCK;
+    } else if (atomic_compare_exchange_weak(&m->state, &s, s | MU_WAITERS)) {
+      break;
+    }
   }
   if (!again) g->sw.since = lugo__nanotime();
   sq_wait(&m->q, g, again);
-  mu_setwaiters(m);
   pthread_mutex_unlock(&m->lk);
   return LUGO_SYNC_PARKED;
 }
@@ -217,12 +227,7 @@ int lugo__wg_add(lugo_waitgroup *wg, int64_t delta) {
     woken = w;
   }
   pthread_mutex_unlock(&wg->lk);
-  while (woken) {
-    w = woken;
-    woken = w->next;
-    w->next = NULL;
-    lugo__ready(w->g);
-  }
+  readyall(woken);
   return LUGO_SYNC_DONE;
 }
 
@@ -243,6 +248,308 @@ void lugo__wg_cancel(lugo_waitgroup *wg, lugo_G *g) {
   pthread_mutex_lock(&wg->lk);
   if (g->sw.queued) sq_unlink(&wg->q, &g->sw);
   pthread_mutex_unlock(&wg->lk);
+}
+
+/* ---------------------------------------------------------------------
+** RWMutex.  State word: RW_WRITER, RW_WAIT while a waiter is queued
+** (either queue), and the number of active readers times RW_READER.  The
+** fast paths (RLock with neither WRITER nor WAIT; Lock from 0; Unlock
+** from exactly WRITER; any RUnlock that leaves no reader with WAIT set)
+** are one CAS; everything else happens under lk, where the queues are.
+** Readers queue only behind a writer (active or waiting), so a waiting
+** writer is never starved by a stream of readers.
+** ------------------------------------------------------------------- */
+
+enum { RW_WRITER = 1, RW_WAIT = 2 };
+#define RW_READER ((int64_t)4)
+#define RW_READERS(s) ((s) >> 2)
+
+lugo_rwmutex *lugo__rw_new(void) {
+  lugo_rwmutex *rw = (lugo_rwmutex *)calloc(1, sizeof(*rw));
+  if (rw == NULL) return NULL;
+  lugo__obj_init(&rw->obj, &lugo__rwmutex_type);
+  pthread_mutex_init(&rw->lk, NULL);
+  return rw;
+}
+
+void lugo__rw_free(lugo_obj *o) {
+  lugo_rwmutex *rw = (lugo_rwmutex *)o;
+  pthread_mutex_destroy(&rw->lk);
+  free(rw);
+}
+
+/* holding lk: change the state by add (readers) and set (bits), with
+** RW_WAIT recomputed from the queues */
+static void rw_update(lugo_rwmutex *rw, int64_t add, int64_t set) {
+  int64_t s = lugo_load(&rw->state), n;
+  do {
+    n = ((s + add) | set) & ~(int64_t)RW_WAIT;
+    if (rw->rq.first || rw->wq.first) n |= RW_WAIT;
+  } while (!atomic_compare_exchange_weak(&rw->state, &s, n));
+}
+
+/* holding lk: let waiters in if they can go now.  Queued readers first
+** when readers (a writer just left and they waited behind it), else the
+** first writer once nobody holds the lock, else (no writer waiting) every
+** queued reader.  The waiters to ready are returned as a list. */
+static lugo_swaiter *rw_admit(lugo_rwmutex *rw, int readers) {
+  int64_t s = lugo_load(&rw->state);
+  lugo_swaiter *w, *list = NULL;
+  int n = 0;
+  if (s & RW_WRITER) return NULL;  /* its Unlock will do it */
+  if (!readers && rw->wq.first) {
+    if (RW_READERS(s) > 0) return NULL;  /* the last RUnlock will */
+    if ((w = sq_pop(&rw->wq)) != NULL) {
+      w->ticket = 1;  /* handed over: RW_WRITER is set for it */
+      w->next = NULL;
+      rw_update(rw, 0, RW_WRITER);
+      return w;
+    }
+  }
+  while ((w = sq_pop(&rw->rq)) != NULL) {
+    w->ticket = 1;  /* counted as a reader for it */
+    w->next = list;
+    list = w;
+    n++;
+  }
+  rw_update(rw, n * RW_READER, 0);
+  if (n == 0 && rw->wq.first && RW_READERS(lugo_load(&rw->state)) == 0)
+    return rw_admit(rw, 0);  /* the readers had all gone: the writer */
+  return list;
+}
+
+/* The slow paths, under lk: one CAS either takes the lock or sets
+** RW_WAIT while it cannot be taken, so no fast path slips past a waiter
+** that is about to queue. */
+int lugo__rw_rlock(lugo_rwmutex *rw, lugo_G *g) {
+  int64_t s = lugo_load(&rw->state);
+  while (!(s & (RW_WRITER | RW_WAIT)))
+    if (atomic_compare_exchange_weak(&rw->state, &s, s + RW_READER))
+      return LUGO_SYNC_DONE;
+  pthread_mutex_lock(&rw->lk);
+  s = lugo_load(&rw->state);
+  for (;;) {
+    if (!(s & RW_WRITER) && rw->wq.first == NULL) {  /* no writer to wait
+                                                       for (so no reader
+                                                       queued either) */
+      if (atomic_compare_exchange_weak(&rw->state, &s, s + RW_READER)) {
+        pthread_mutex_unlock(&rw->lk);
+        return LUGO_SYNC_DONE;
+      }
+    } else if (g == NULL) {
+      pthread_mutex_unlock(&rw->lk);
+      return LUGO_SYNC_BLOCK;
+    } else if (atomic_compare_exchange_weak(&rw->state, &s, s | RW_WAIT)) {
+      break;
+    }
+  }
+  sq_wait(&rw->rq, g, 0);
+  pthread_mutex_unlock(&rw->lk);
+  return LUGO_SYNC_PARKED;
+}
+
+int lugo__rw_lock(lugo_rwmutex *rw, lugo_G *g) {
+  int64_t s;
+  if (lugo_cas(&rw->state, 0, RW_WRITER)) return LUGO_SYNC_DONE;
+  pthread_mutex_lock(&rw->lk);
+  s = lugo_load(&rw->state);
+  for (;;) {
+    if ((s & ~(int64_t)RW_WAIT) == 0 && rw->wq.first == NULL &&
+        rw->rq.first == NULL) {
+      if (atomic_compare_exchange_weak(&rw->state, &s, s | RW_WRITER)) {
+        pthread_mutex_unlock(&rw->lk);
+        return LUGO_SYNC_DONE;
+      }
+    } else if (g == NULL) {
+      pthread_mutex_unlock(&rw->lk);
+      return LUGO_SYNC_BLOCK;
+    } else if (atomic_compare_exchange_weak(&rw->state, &s, s | RW_WAIT)) {
+      break;
+    }
+  }
+  sq_wait(&rw->wq, g, 0);
+  pthread_mutex_unlock(&rw->lk);
+  return LUGO_SYNC_PARKED;
+}
+
+int lugo__rw_unlock(lugo_rwmutex *rw) {
+  lugo_swaiter *list;
+  if (lugo_cas(&rw->state, RW_WRITER, 0)) return LUGO_SYNC_DONE;
+  pthread_mutex_lock(&rw->lk);
+  if (!(lugo_load(&rw->state) & RW_WRITER)) {
+    pthread_mutex_unlock(&rw->lk);
+    return LUGO_SYNC_ERR;
+  }
+  atomic_fetch_and(&rw->state, ~(int64_t)RW_WRITER);
+  list = rw_admit(rw, rw->rq.first != NULL);
+  pthread_mutex_unlock(&rw->lk);
+  readyall(list);
+  return LUGO_SYNC_DONE;
+}
+
+int lugo__rw_runlock(lugo_rwmutex *rw) {
+  int64_t s = lugo_load(&rw->state);
+  lugo_swaiter *list;
+  do {
+    if (RW_READERS(s) == 0) return LUGO_SYNC_ERR;
+  } while (!atomic_compare_exchange_weak(&rw->state, &s, s - RW_READER));
+  if (RW_READERS(s) > 1 || !(s & RW_WAIT)) return LUGO_SYNC_DONE;
+  pthread_mutex_lock(&rw->lk);  /* the last reader, someone waiting */
+  list = rw_admit(rw, 0);
+  pthread_mutex_unlock(&rw->lk);
+  readyall(list);
+  return LUGO_SYNC_DONE;
+}
+
+void lugo__rw_cancel(lugo_rwmutex *rw, lugo_G *g) {
+  lugo_swaiter *list = NULL;
+  pthread_mutex_lock(&rw->lk);
+  if (g->sw.queued) {
+    /* which queue: a writer leaving may let the readers behind it in */
+    lugo_swaiter *w;
+    int inrq = 0;
+    for (w = rw->rq.first; w; w = w->next)
+      if (w == &g->sw) inrq = 1;
+    sq_unlink(inrq ? &rw->rq : &rw->wq, &g->sw);
+    rw_update(rw, 0, 0);
+    if (!inrq) list = rw_admit(rw, 0);
+  }
+  pthread_mutex_unlock(&rw->lk);
+  readyall(list);
+}
+
+/* ---------------------------------------------------------------------
+** Once: the Lua binding runs fn holding the mutex; done is set after
+** ------------------------------------------------------------------- */
+
+lugo_once *lugo__once_new(void) {
+  lugo_once *o = (lugo_once *)calloc(1, sizeof(*o));
+  if (o == NULL) return NULL;
+  lugo__obj_init(&o->mu.obj, &lugo__once_type);
+  pthread_mutex_init(&o->mu.lk, NULL);
+  return o;
+}
+
+void lugo__once_free(lugo_obj *o) {
+  lugo_once *once = (lugo_once *)o;
+  pthread_mutex_destroy(&once->mu.lk);
+  free(once);
+}
+
+/* ---------------------------------------------------------------------
+** Cond: a FIFO of waiters.  Wait queues before it unlocks the mutex, so
+** a Signal between the two is not lost.
+** ------------------------------------------------------------------- */
+
+lugo_cond *lugo__cond_new(lugo_mutex *mu) {
+  lugo_cond *c = (lugo_cond *)calloc(1, sizeof(*c));
+  if (c == NULL) return NULL;
+  lugo__obj_init(&c->obj, &lugo__cond_type);
+  pthread_mutex_init(&c->lk, NULL);
+  lugo__obj_grab(&mu->obj);
+  c->mu = mu;
+  return c;
+}
+
+void lugo__cond_free(lugo_obj *o) {
+  lugo_cond *c = (lugo_cond *)o;
+  lugo__obj_release(&c->mu->obj);
+  pthread_mutex_destroy(&c->lk);
+  free(c);
+}
+
+int lugo__cond_wait(lugo_cond *c, lugo_G *g) {
+  if (!(lugo_load(&c->mu->state) & MU_LOCKED)) return LUGO_SYNC_ERR;
+  pthread_mutex_lock(&c->lk);
+  sq_wait(&c->q, g, 0);
+  pthread_mutex_unlock(&c->lk);
+  if (lugo__mutex_unlock(c->mu) != LUGO_SYNC_DONE) {
+    /* unlocked by someone else meanwhile: take g back, unless a Signal
+    ** already chose it (then it stays woken, and raises after the park) */
+    int mine;
+    pthread_mutex_lock(&c->lk);
+    mine = g->sw.queued;
+    if (mine) sq_unlink(&c->q, &g->sw);
+    pthread_mutex_unlock(&c->lk);
+    if (mine) return LUGO_SYNC_ERR;
+  }
+  return LUGO_SYNC_PARKED;
+}
+
+void lugo__cond_signal(lugo_cond *c, int all) {
+  lugo_swaiter *w, *list = NULL;
+  pthread_mutex_lock(&c->lk);
+  while ((w = sq_pop(&c->q)) != NULL) {
+    w->next = list;
+    list = w;
+    if (!all) break;
+  }
+  pthread_mutex_unlock(&c->lk);
+  readyall(list);
+}
+
+void lugo__cond_cancel(lugo_cond *c, lugo_G *g) {
+  pthread_mutex_lock(&c->lk);
+  if (g->sw.queued) sq_unlink(&c->q, &g->sw);
+  pthread_mutex_unlock(&c->lk);
+}
+
+/* ---------------------------------------------------------------------
+** atomic.Value: the current value is an immutable refcounted copy;
+** Store swaps the pointer under lk, Load takes a reference under lk and
+** copies outside it
+** ------------------------------------------------------------------- */
+
+lugo_sval *lugo__sval_new(void) {
+  lugo_sval *sv = (lugo_sval *)calloc(1, sizeof(*sv));
+  if (sv != NULL) lugo_store_relaxed(&sv->refs, 1);
+  return sv;
+}
+
+void lugo__sval_release(lugo_sval *sv) {
+  if (sv && atomic_fetch_sub_explicit(&sv->refs, 1, memory_order_acq_rel) == 1) {
+    lugo__value_free(&sv->v);
+    free(sv);
+  }
+}
+
+lugo_avalue *lugo__avalue_new(void) {
+  lugo_avalue *a = (lugo_avalue *)calloc(1, sizeof(*a));
+  if (a == NULL) return NULL;
+  lugo__obj_init(&a->obj, &lugo__value_type);
+  pthread_mutex_init(&a->lk, NULL);
+  return a;
+}
+
+void lugo__avalue_free(lugo_obj *o) {
+  lugo_avalue *a = (lugo_avalue *)o;
+  lugo__sval_release(a->cur);
+  pthread_mutex_destroy(&a->lk);
+  free(a);
+}
+
+lugo_sval *lugo__avalue_load(lugo_avalue *a) {
+  lugo_sval *sv;
+  pthread_mutex_lock(&a->lk);
+  sv = a->cur;
+  if (sv) atomic_fetch_add_explicit(&sv->refs, 1, memory_order_relaxed);
+  pthread_mutex_unlock(&a->lk);
+  return sv;
+}
+
+int lugo__avalue_store(lugo_avalue *a, lugo_sval *sv, int ltype) {
+  lugo_sval *old;
+  pthread_mutex_lock(&a->lk);
+  if (a->cur != NULL && a->ltype != ltype) {
+    pthread_mutex_unlock(&a->lk);
+    return 0;
+  }
+  old = a->cur;
+  a->cur = sv;
+  a->ltype = ltype;
+  pthread_mutex_unlock(&a->lk);
+  lugo__sval_release(old);
+  return 1;
 }
 
 /* ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /*
 ** sync.h -- the C core of package sync (Lua bindings in stdlib/lsync.c):
-** goroutine wait queues, Mutex, WaitGroup; the atomics' objects.
+** goroutine wait queues, Mutex, RWMutex, WaitGroup, Once, Cond; the
+** atomics' objects.
 **
 ** Each object has a small OS lock (lk) that guards its wait queue and its
 ** slow paths; the fast paths (an uncontended Lock/Unlock, an Add that
@@ -70,6 +71,87 @@ int lugo__wg_add(lugo_waitgroup *wg, int64_t delta);
 int lugo__wg_wait(lugo_waitgroup *wg, lugo_G *g);
 /* Owner of g, after an interrupted park: leave the queue. */
 void lugo__wg_cancel(lugo_waitgroup *wg, lugo_G *g);
+
+/* ---- RWMutex: many readers or one writer; a waiting writer stops new
+** readers (writers are not starved), and a writer's Unlock lets the
+** readers that queued meanwhile in before the next writer. */
+typedef struct lugo_rwmutex {
+  lugo_obj obj;
+  lugo_ai64 state;      /* atomic: RW_WRITER | RW_WWAIT | readers * RW_READER */
+  pthread_mutex_t lk;
+  lugo_squeue rq, wq;   /* guarded by lk: readers, writers */
+} lugo_rwmutex;
+
+extern const lugo_objtype lugo__rwmutex_type;
+
+lugo_rwmutex *lugo__rw_new(void);
+void lugo__rw_free(lugo_obj *o);
+/* as lugo__mutex_lock: g NULL tries; after a park g holds what it asked
+** for (the lock is handed over), unless interrupted (lugo__rw_cancel) */
+int lugo__rw_lock(lugo_rwmutex *rw, lugo_G *g);
+int lugo__rw_rlock(lugo_rwmutex *rw, lugo_G *g);
+/* DONE, or ERR if not locked (for writing / for reading) */
+int lugo__rw_unlock(lugo_rwmutex *rw);
+int lugo__rw_runlock(lugo_rwmutex *rw);
+void lugo__rw_cancel(lugo_rwmutex *rw, lugo_G *g);
+
+/* ---- Once: a flag and a Mutex (first, so a Once is also a mutex to
+** the Lock code; its obj header is the Once's) */
+typedef struct lugo_once {
+  lugo_mutex mu;
+  lugo_aint done;       /* atomic */
+} lugo_once;
+
+extern const lugo_objtype lugo__once_type;
+
+lugo_once *lugo__once_new(void);
+void lugo__once_free(lugo_obj *o);
+
+/* ---- Cond: waiters bound to a Mutex (Go's notify list, as a queue) */
+typedef struct lugo_cond {
+  lugo_obj obj;
+  lugo_mutex *mu;       /* immutable; a reference */
+  pthread_mutex_t lk;
+  lugo_squeue q;        /* guarded by lk */
+} lugo_cond;
+
+extern const lugo_objtype lugo__cond_type;
+
+lugo_cond *lugo__cond_new(lugo_mutex *mu);  /* grabs mu */
+void lugo__cond_free(lugo_obj *o);
+/* Owner of g, park prepared: queue g, then unlock the mutex.  PARKED, or
+** ERR (the mutex was not locked: g is not queued). */
+int lugo__cond_wait(lugo_cond *c, lugo_G *g);
+/* Any thread: wake one / every waiter. */
+void lugo__cond_signal(lugo_cond *c, int all);
+void lugo__cond_cancel(lugo_cond *c, lugo_G *g);
+
+/* ---- a value kept for many readers (atomic.Value): refcounted, never
+** changed once made, so readers copy it without a lock */
+typedef struct lugo_sval {
+  lugo_aint refs;
+  lugo_value v;
+} lugo_sval;
+
+lugo_sval *lugo__sval_new(void);   /* refs 1, nil */
+void lugo__sval_release(lugo_sval *sv);
+
+typedef struct lugo_avalue {
+  lugo_obj obj;
+  pthread_mutex_t lk;
+  lugo_sval *cur;       /* guarded by lk; NULL until the first Store */
+  int ltype;            /* guarded by lk: the Lua type stored first */
+} lugo_avalue;
+
+extern const lugo_objtype lugo__value_type;
+
+lugo_avalue *lugo__avalue_new(void);
+void lugo__avalue_free(lugo_obj *o);
+/* Any thread: a reference to the current value (NULL: none yet) */
+lugo_sval *lugo__avalue_load(lugo_avalue *a);
+/* Any thread: store sv (the reference passes to a) if its type is the
+** first one's; returns 0 (then sv is still the caller's) if not */
+int lugo__avalue_store(lugo_avalue *a, lugo_sval *sv, int ltype);
 
 /* ---- atomics: atomic.Int64 and atomic.Bool (a 0/1 Int64) */
 typedef struct lugo_atomic {

@@ -477,6 +477,22 @@ int lugo__unmarshal(lua_State *L, lugo_blob *b) {
   return n;
 }
 
+int lugo__unmarshal_copy(lua_State *L, const lugo_blob *b) {
+  luaL_checkstack(L, b->nvals + 10, "too many values");
+  return unmarshal_boxed(L, (lugo_blob *)b);  /* reads b, never changes it */
+}
+
+void lugo__value_pushcopy(lua_State *L, const lugo_value *v) {
+  switch (v->t) {
+    case LUGO_VSTR: lua_pushlstring(L, v->u.s.p, v->u.s.len); break;
+    case LUGO_VBLOB: lugo__unmarshal_copy(L, v->u.b); break;
+    default: {
+      lugo_value tmp = *v;  /* scalars own nothing */
+      lugo__value_push(L, &tmp);
+    }
+  }
+}
+
 void lugo__value_push(lua_State *L, lugo_value *v) {
   switch (v->t) {
     case LUGO_VNIL: lua_pushnil(L); break;

@@ -69,3 +69,27 @@ print("sorted under a lock:", got:recv())
 -- same object, same value, in every goroutine (interned)
 go(function(a, b, got) got:send(rawequal(a, b)) end, mu, mu, got)
 print("interned:", got:recv())
+
+-- lost wake-ups: each round one goroutine blocks in Lock while main holds
+-- the lock, and only main's Unlock can wake it (nobody else comes by); a
+-- lost wake-up ends in a deadlock report.  Also for RWMutex, both ways.
+local c = chan()
+local rw = sync.RWMutex()
+for i = 1, 5000 do
+  mu:Lock()
+  go(function(mu, c) mu:Lock(); mu:Unlock(); c:send(1) end, mu, c)
+  if i % 2 == 0 then runtime.Gosched() end
+  mu:Unlock()
+  c:recv()
+  rw:Lock()
+  go(function(rw, c) rw:RLock(); rw:RUnlock(); c:send(1) end, rw, c)
+  if i % 3 == 0 then runtime.Gosched() end
+  rw:Unlock()
+  c:recv()
+  rw:RLock()
+  go(function(rw, c) rw:Lock(); rw:Unlock(); c:send(1) end, rw, c)
+  if i % 5 == 0 then runtime.Gosched() end
+  rw:RUnlock()
+  c:recv()
+end
+print("no lost wake-ups")
