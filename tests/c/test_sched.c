@@ -2,6 +2,7 @@
 ** channels between them, errors, deadlock, interrupt, shutdown. */
 #include <lauxlib.h>
 #include <sched.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,67 @@ static void test_interrupt_storm(void) {
   }
 }
 
+/* the same storm at goroutines parked on sync objects: an interrupted
+** Lock, RLock or Wait leaves its queue and the locks stay sound.  The
+** goroutine runs until 50 interrupts have hit its Lock; the host keeps
+** firing until it has ended (lugo_wait returns on another thread). */
+typedef struct waitarg { lugo_runtime *rt; lugo_goid id; int r; char *msg;
+                         lugo_aint done; } waitarg;
+
+static void *waiter(void *ud) {
+  waitarg *w = (waitarg *)ud;
+  w->r = lugo_wait(w->rt, w->id, &w->msg);
+  lugo_store(&w->done, 1);
+  return NULL;
+}
+
+static void test_interrupt_storm_sync(void) {
+  int procs;
+  for (procs = 1; procs <= 2; procs++) {
+    lugo_runtime *rt = newrt(procs);
+    lua_State *L = lugo_newstate(rt);
+    waitarg w;
+    pthread_t t;
+    luaL_loadstring(L,
+      "local mu, rw, n = sync.Mutex(), sync.RWMutex(), atomic.Int64()\n"
+      "local stop, wg = atomic.Bool(false), sync.WaitGroup()\n"
+      "wg:Go(function(mu, rw, n, stop)\n"
+      "  while not stop:Load() do\n"
+      "    mu:Lock() assert(n:Add(1) == 1, 'two holders') runtime.Gosched()\n"
+      "    assert(n:Add(-1) == 0, 'two holders') mu:Unlock()\n"
+      "    rw:Lock() runtime.Gosched() rw:Unlock()\n"
+      "  end\n"
+      "end, mu, rw, n, stop)\n"
+      "local hit = 0\n"
+      "while hit < 50 do\n"
+      "  if pcall(mu.Lock, mu) then\n"
+      "    assert(n:Add(1) == 1, 'two holders') n:Add(-1) mu:Unlock()\n"
+      "  else hit = hit + 1 end\n"
+      "  if pcall(rw.RLock, rw) then rw:RUnlock() end\n"
+      "end\n"
+      "stop:Store(true)\n"
+      "while not pcall(wg.Wait, wg) do end\n"
+      "assert(mu:TryLock()) mu:Unlock()\n"
+      "assert(rw:TryLock()) rw:Unlock()\n");
+    memset(&w, 0, sizeof(w));
+    w.rt = rt;
+    lugo_hold(rt);
+    lugo_spawn(rt, L, 0, &w.id);
+    pthread_create(&t, NULL, waiter, &w);
+    while (!lugo_load(&w.done)) {
+      lugo_interrupt(rt, w.id, "storm");
+      sched_yield();
+    }
+    pthread_join(t, NULL);
+    lugo_release(rt);
+    if (w.r != LUGO_OK && w.msg) fprintf(stderr, "\n  %s\n", w.msg);
+    CU_ASSERT(w.r == LUGO_OK);
+    CHECK_EQ(nreports, 0);  /* the other goroutine did not fail either */
+    free(w.msg);
+    lugo_close(rt);
+  }
+}
+
 static void test_release_finds_deadlock(void) {
   /* a goroutine blocked while the host held the runtime is reported when
   ** the host lets go */
@@ -222,7 +284,8 @@ int main(void) {
     {"sleep is not deadlock", test_sleep_is_not_deadlock},
     {"interrupt", test_interrupt},
     {"release finds deadlock", test_release_finds_deadlock},
-    {"interrupt storm", test_interrupt_storm}, {"close with parked", test_close_with_parked},
+    {"interrupt storm", test_interrupt_storm},
+    {"interrupt storm sync", test_interrupt_storm_sync}, {"close with parked", test_close_with_parked},
     {"two runtimes", test_two_runtimes}, {"events", test_events}, {NULL, NULL}
   };
   return cutil_run("sched", tests);
