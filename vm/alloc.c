@@ -62,6 +62,10 @@
 #define unpoison(p, n) ((void)(p), (void)(n))
 #endif
 
+/* the slow paths stay out of lugo__alloc_fn, whose fast ones then need
+** no stack frame */
+#define NOINLINE __attribute__((noinline))
+
 #define UNIT 16  /* class width and alignment */
 #define NCLASS (LUGO_ARENA_MAXBLOCK / UNIT)
 #define CLASS(n) (((n) + UNIT - 1) / UNIT)  /* n >= 1: 1..NCLASS */
@@ -117,7 +121,7 @@ static void setlink(char *b, uint16_t u) {
 }
 
 /* a block of n bytes (1..MAXBLOCK) from the chunk, or NULL */
-static void *get(lugo_arena *a, size_t n) {
+static inline void *get(lugo_arena *a, size_t n) {
   uint32_t sz = (uint32_t)CLASS(n) * UNIT;
   char *b;
   if (a->freel[sz / UNIT] != 0) {
@@ -134,7 +138,7 @@ static void *get(lugo_arena *a, size_t n) {
 }
 
 /* give back the chunk's block b of n bytes (1..MAXBLOCK) */
-static void put(lugo_arena *a, char *b, size_t n) {
+static inline void put(lugo_arena *a, char *b, size_t n) {
   uint32_t sz = (uint32_t)CLASS(n) * UNIT, off = (uint32_t)(b - BASE(a));
   poison(b, sz);
   if (off + sz == a->top) {  /* the last one handed out: unbump */
@@ -145,24 +149,22 @@ static void put(lugo_arena *a, char *b, size_t n) {
   a->freel[sz / UNIT] = (uint16_t)(off / UNIT);
 }
 
-static void *newmain(lugo_arena *a, size_t n) {
+/* the main block, in the chunk (an arena too small for it fails the
+** state: free can then test for it in the chunk only) */
+static NOINLINE void *newmain(lugo_arena *a, size_t n) {
   uint32_t sz = (uint32_t)CLASS(n) * UNIT;
+  if (n >= a->size || sz > a->size - a->top) return NULL;
   a->mode = A_BUILDING;
-  if (n < a->size && sz <= a->size - a->top) {
-    a->main = BASE(a) + a->top;
-    a->top += sz;
-    unpoison(a->main, n);
-  } else {
-    a->main = malloc(n);
-  }
+  a->main = BASE(a) + a->top;
+  a->top += sz;
+  unpoison(a->main, n);
   return a->main;
 }
 
 /* the main block (n bytes) goes: lua_close, or a failed lua_newstate, is
 ** ending */
-static void freemain(lugo_arena *a, size_t n) {
-  if (!inarena(a, a->main)) free(a->main);
-  else poison(a->main, n);
+static NOINLINE void freemain(lugo_arena *a, size_t n) {
+  poison(a->main, n);
   if (a->mode == A_OWNED) {
     lugo__alloc_free(a);  /* nothing of the state is left */
     return;
@@ -172,7 +174,7 @@ static void freemain(lugo_arena *a, size_t n) {
 }
 
 /* the chunk's block p changes size from osize to nsize (not 0) */
-static void *resizein(lugo_arena *a, char *p, size_t osize, size_t nsize) {
+static NOINLINE void *resizein(lugo_arena *a, char *p, size_t osize, size_t nsize) {
   uint32_t oc = (uint32_t)CLASS(osize), nc;
   void *q;
   if (nsize <= LUGO_ARENA_MAXBLOCK) {
@@ -200,29 +202,37 @@ static void *resizein(lugo_arena *a, char *p, size_t osize, size_t nsize) {
   return q;
 }
 
-/* [lua_Alloc] */
-void *lugo__alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
-  lugo_arena *a = (lugo_arena *)ud;
+/* malloc's block p changes size from osize to nsize (not 0) */
+static NOINLINE void *resizeout(lugo_arena *a, void *p, size_t osize, size_t nsize) {
   void *q;
-  if (ptr == NULL) {  /* osize is a type tag, not a size */
-    if (nsize == 0) return NULL;
-    if (a->mode == A_NEWSTATE) return newmain(a, nsize);
-    if (nsize <= LUGO_ARENA_MAXBLOCK && (q = get(a, nsize)) != NULL) return q;
-    return malloc(nsize);
-  }
-  if (nsize == 0) {
-    if (ptr == a->main) freemain(a, osize);
-    else if (inarena(a, ptr)) put(a, (char *)ptr, osize);
-    else free(ptr);
-    return NULL;
-  }
-  if (inarena(a, ptr)) return resizein(a, (char *)ptr, osize, nsize);
   if (nsize <= LUGO_ARENA_MAXBLOCK && (q = get(a, nsize)) != NULL) {
-    memcpy(q, ptr, osize < nsize ? osize : nsize);  /* into the chunk */
-    free(ptr);
+    memcpy(q, p, osize < nsize ? osize : nsize);  /* into the chunk */
+    free(p);
     return q;
   }
-  return realloc(ptr, nsize);
+  return realloc(p, nsize);
+}
+
+/* [lua_Alloc] The common cases (a new block, a free) stay short: a
+** goroutine whose chunk is full pays little over plain malloc. */
+void *lugo__alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
+  lugo_arena *a = (lugo_arena *)ud;
+  if (nsize == 0) {  /* free(NULL) when ptr is NULL */
+    if (!inarena(a, ptr)) free(ptr);
+    else if (ptr != a->main) put(a, (char *)ptr, osize);
+    else freemain(a, osize);
+    return NULL;
+  }
+  if (ptr == NULL) {  /* osize is a type tag, not a size */
+    void *q;
+    if (nsize <= LUGO_ARENA_MAXBLOCK && a->mode != A_NEWSTATE &&
+        (q = get(a, nsize)) != NULL)
+      return q;
+    if (a->mode == A_NEWSTATE) return newmain(a, nsize);
+    return malloc(nsize);
+  }
+  if (inarena(a, ptr)) return resizein(a, (char *)ptr, osize, nsize);
+  return resizeout(a, ptr, osize, nsize);
 }
 
 lugo_arena *lugo__alloc_new(size_t size) {

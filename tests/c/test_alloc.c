@@ -250,12 +250,13 @@ static void test_luastate(void) {
   size_t used;
   lua_Integer want = runscript(1024 * 1024 - 16, &used), r;
   CU_ASSERT(used > 16 * 1024);  /* the chunk served most of it */
-  r = runscript(512, &used);  /* room for the main block only */
+  r = runscript(2048, &used);  /* room for little but the main block */
   CHECK_EQ(r, want);
   r = runscript(LUGO_ARENA_SIZE, &used);
   CHECK_EQ(r, want);
   CU_ASSERT(used > LUGO_ARENA_SIZE / 2);
   CU_ASSERT(lugo__alloc_newstate(8) == NULL);  /* out of range */
+  CU_ASSERT(lugo__alloc_newstate(512) == NULL);  /* no room for the main block */
 }
 
 /* goroutine and host states keep luaL_newstate's behaviour: warnings are
