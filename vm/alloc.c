@@ -1,5 +1,6 @@
 /*
-** alloc.c -- the allocator of goroutine states.
+** alloc.c -- the allocator of lugo's Lua states (goroutines', and the
+** host's from lugo_newstate).
 **
 ** A parked goroutine's state holds about 110 blocks, two thirds of them
 ** 24-64 bytes (strings, closures, small tables).  glibc puts an 8-byte
@@ -11,7 +12,7 @@
 ** that it bump-allocates, with a free list per 16-byte size class up to
 ** LUGO_ARENA_MAXBLOCK.  Larger blocks, and any block once the chunk is used
 ** up, come from malloc; free and realloc tell the two apart by the block's
-** address.  Untouched pages of a chunk cost no memory.
+** address.  (Sizes: alloc.h.)
 **
 ** Invariants:
 **   - the header (struct lugo_arena) sits at the start of the chunk;
@@ -22,9 +23,9 @@
 **   - the chunk is all the arena keeps: a block from malloc goes back to
 **     free, never onto a list, so retention is bounded by the chunk;
 **   - for a state, the first block allocated is Lua's main block
-**     (lua_newstate asks for it first, and it may be larger than a
-**     class); the state frees it last, in lua_close, and the chunk goes
-**     with it.
+**     (lua_newstate asks for it first); it may be larger than a class but
+**     lies in the chunk; the state frees it last, in lua_close, and the
+**     chunk goes with it (so a host's lua_close frees it too).
 **
 ** Threads: an arena belongs to one state, which one thread at a time runs
 ** (the scheduler hands states over with a happens-before edge): no locks.
@@ -71,7 +72,7 @@
 #define CLASS(n) (((n) + UNIT - 1) / UNIT)  /* n >= 1: 1..NCLASS */
 
 _Static_assert(LUGO_ARENA_MAXBLOCK % UNIT == 0, "classes are UNIT wide");
-#define LUGO_ARENA_MAX (0xffff * UNIT)  /* offsets in UNITs fit 16 bits */
+#define MAXSIZE (0xffff * UNIT)  /* offsets in UNITs fit 16 bits */
 
 /* an arena's relation to its state */
 enum {
@@ -174,7 +175,8 @@ static NOINLINE void freemain(lugo_arena *a, size_t n) {
 }
 
 /* the chunk's block p changes size from osize to nsize (not 0) */
-static NOINLINE void *resizein(lugo_arena *a, char *p, size_t osize, size_t nsize) {
+static NOINLINE void *resizein(lugo_arena *a, char *p, size_t osize,
+                               size_t nsize) {
   uint32_t oc = (uint32_t)CLASS(osize), nc;
   void *q;
   if (nsize <= LUGO_ARENA_MAXBLOCK) {
@@ -203,7 +205,8 @@ static NOINLINE void *resizein(lugo_arena *a, char *p, size_t osize, size_t nsiz
 }
 
 /* malloc's block p changes size from osize to nsize (not 0) */
-static NOINLINE void *resizeout(lugo_arena *a, void *p, size_t osize, size_t nsize) {
+static NOINLINE void *resizeout(lugo_arena *a, void *p, size_t osize,
+                                size_t nsize) {
   void *q;
   if (nsize <= LUGO_ARENA_MAXBLOCK && (q = get(a, nsize)) != NULL) {
     memcpy(q, p, osize < nsize ? osize : nsize);  /* into the chunk */
@@ -237,7 +240,7 @@ void *lugo__alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 lugo_arena *lugo__alloc_new(size_t size) {
   lugo_arena *a;
-  if (size < 2 * HEADER || size > LUGO_ARENA_MAX) return NULL;
+  if (size < 2 * HEADER || size > MAXSIZE) return NULL;
   size = CLASS(size) * UNIT;
   a = (lugo_arena *)aligned_alloc(UNIT, size);
   if (a == NULL) return NULL;
