@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "lugolib.h"
 #include "scheduler.h"
 
@@ -326,9 +327,59 @@ static void setup(lugo_runtime *rt, lua_State *L, int full) {
   if (rt->opt.openlibs) rt->opt.openlibs(L, rt->opt.ud);
 }
 
+/* ---------------------------------------------------------------------
+** a new state: on its own arena (alloc.c), with the panic and warning
+** functions luaL_newstate would give it (as lauxlib.c of Lua 5.4.4 writes
+** them: a panic prints the error; warnings start off, "@on" and "@off"
+** switch them, a message may come in parts)
+** ------------------------------------------------------------------- */
+
+static int panic(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  if (msg == NULL) msg = "error object is not a string";
+  lua_writestringerror("PANIC: unprotected error in call to Lua API (%s)\n", msg);
+  return 0;  /* back to Lua, which aborts */
+}
+
+static void warnfoff(void *ud, const char *msg, int tocont);
+static void warnfon(void *ud, const char *msg, int tocont);
+static void warnfcont(void *ud, const char *msg, int tocont);
+
+/* a control message ("@on", "@off", else ignored) starts with '@' and
+** comes in one piece */
+static int warncontrol(lua_State *L, const char *msg, int tocont) {
+  if (tocont || *(msg++) != '@') return 0;
+  if (strcmp(msg, "off") == 0) lua_setwarnf(L, warnfoff, L);
+  else if (strcmp(msg, "on") == 0) lua_setwarnf(L, warnfon, L);
+  return 1;
+}
+
+static void warnfoff(void *ud, const char *msg, int tocont) {
+  warncontrol((lua_State *)ud, msg, tocont);
+}
+
+static void warnfcont(void *ud, const char *msg, int tocont) {
+  lua_State *L = (lua_State *)ud;
+  lua_writestringerror("%s", msg);
+  if (tocont) {
+    lua_setwarnf(L, warnfcont, L);
+  } else {
+    lua_writestringerror("%s", "\n");
+    lua_setwarnf(L, warnfon, L);
+  }
+}
+
+static void warnfon(void *ud, const char *msg, int tocont) {
+  if (warncontrol((lua_State *)ud, msg, tocont)) return;
+  lua_writestringerror("%s", "Lua warning: ");
+  warnfcont(ud, msg, tocont);
+}
+
 lua_State *lugo__newstate(lugo_runtime *rt, int full) {
-  lua_State *L = luaL_newstate();
+  lua_State *L = lugo__alloc_newstate(full ? LUGO_ARENA_FULLSIZE : LUGO_ARENA_SIZE);
   if (L == NULL) return NULL;
+  lua_atpanic(L, panic);
+  lua_setwarnf(L, warnfoff, L);
   lugo__G(L) = NULL;
   setup(rt, L, full);
   return L;
