@@ -95,10 +95,7 @@ static void int64_metatable(lua_State *L) {
     {"Add", i_add}, {"Load", i_load}, {"Store", i_store}, {"Swap", i_swap},
     {"CompareAndSwap", i_cas}, {NULL, NULL}
   };
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, i_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lugo__obj_methods(L, methods, i_tostring);
 }
 
 const lugo_objtype lugo__int64_type = {3, "atomic.Int64", lugo__atomic_free,
@@ -158,10 +155,7 @@ static void bool_metatable(lua_State *L) {
     {"Load", b_load}, {"Store", b_store}, {"Swap", b_swap},
     {"CompareAndSwap", b_cas}, {NULL, NULL}
   };
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, b_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lugo__obj_methods(L, methods, b_tostring);
 }
 
 const lugo_objtype lugo__bool_type = {4, "atomic.Bool", lugo__atomic_free,
@@ -223,19 +217,11 @@ static int v_store(lua_State *L) {
   return 0;
 }
 
-static int v_tostring(lua_State *L) {
-  lua_pushfstring(L, "atomic.Value: %p", (void *)checkvalue(L, "tostring"));
-  return 1;
-}
-
 static void value_metatable(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"Load", v_load}, {"Store", v_store}, {NULL, NULL}
   };
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, v_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lugo__obj_methods(L, methods, NULL);
 }
 
 const lugo_objtype lugo__value_type = {9, "atomic.Value", lugo__avalue_free,

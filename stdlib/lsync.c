@@ -30,11 +30,6 @@ static int pushnew(lua_State *L, lugo_obj *o, const char *what) {
   return 1;
 }
 
-static int tostr(lua_State *L, const char *what) {
-  lua_pushfstring(L, "%s: %p", what, lugo__obj_test(L, 1, NULL));
-  return 1;
-}
-
 /* ---------------------------------------------------------------------
 ** Mutex
 ** ------------------------------------------------------------------- */
@@ -145,19 +140,12 @@ static int l_with(lua_State *L) {
   return dolock(L, m, (lua_KContext)m | FOR_WITH);
 }
 
-static int mu_tostring(lua_State *L) {
-  return tostr(L, "sync.Mutex");
-}
-
 static void mutex_metatable(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"Lock", l_lock}, {"Unlock", l_unlock}, {"TryLock", l_trylock},
     {"With", l_with}, {NULL, NULL}
   };
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, mu_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lugo__obj_methods(L, methods, NULL);
 }
 
 const lugo_objtype lugo__mutex_type = {1, "sync.Mutex", lugo__mutex_free,
@@ -247,19 +235,12 @@ static int l_go(lua_State *L) {
   return 0;
 }
 
-static int wg_tostring(lua_State *L) {
-  return tostr(L, "sync.WaitGroup");
-}
-
 static void waitgroup_metatable(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"Add", l_add}, {"Done", l_done}, {"Wait", l_wait}, {"Go", l_go},
     {NULL, NULL}
   };
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, wg_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lugo__obj_methods(L, methods, NULL);
 }
 
 const lugo_objtype lugo__waitgroup_type = {2, "sync.WaitGroup", lugo__wg_free,
@@ -347,20 +328,13 @@ static int l_rwrunlock(lua_State *L) {
   return 0;
 }
 
-static int rw_tostring(lua_State *L) {
-  return tostr(L, "sync.RWMutex");
-}
-
 static void rwmutex_metatable(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"Lock", l_rwlock}, {"Unlock", l_rwunlock}, {"RLock", l_rwrlock},
     {"RUnlock", l_rwrunlock}, {"TryLock", l_rwtrylock},
     {"TryRLock", l_rwtryrlock}, {NULL, NULL}
   };
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, rw_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lugo__obj_methods(L, methods, NULL);
 }
 
 const lugo_objtype lugo__rwmutex_type = {5, "sync.RWMutex", lugo__rw_free,
@@ -408,16 +382,9 @@ static int l_do(lua_State *L) {
   return dolock(L, &o->mu, (lua_KContext)o | FOR_ONCE);
 }
 
-static int once_tostring(lua_State *L) {
-  return tostr(L, "sync.Once");
-}
-
 static void once_metatable(lua_State *L) {
   static const luaL_Reg methods[] = {{"Do", l_do}, {NULL, NULL}};
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, once_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lugo__obj_methods(L, methods, NULL);
 }
 
 const lugo_objtype lugo__once_type = {6, "sync.Once", lugo__once_free,
@@ -474,19 +441,12 @@ static int l_broadcast(lua_State *L) {
   return signal(L, "Broadcast", 1);
 }
 
-static int cond_tostring(lua_State *L) {
-  return tostr(L, "sync.Cond");
-}
-
 static void cond_metatable(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"Wait", l_cwait}, {"Signal", l_signal}, {"Broadcast", l_broadcast},
     {NULL, NULL}
   };
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, cond_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lugo__obj_methods(L, methods, NULL);
 }
 
 const lugo_objtype lugo__cond_type = {7, "sync.Cond", lugo__cond_free,

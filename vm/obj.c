@@ -37,6 +37,24 @@ static int obj_gc(lua_State *L) {
   return 0;
 }
 
+/* "sync.Mutex: 0x..." for any object, by its metatable's __name */
+static int obj_tostring(lua_State *L) {
+  const char *name = "lugo object";
+  if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING)
+    name = lua_tostring(L, -1);
+  lua_pushfstring(L, "%s: %p", name, (void *)lugo__obj_test(L, 1, NULL));
+  return 1;
+}
+
+void lugo__obj_methods(lua_State *L, const luaL_Reg *methods,
+                       lua_CFunction tostring) {
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, tostring ? tostring : obj_tostring);
+  lua_setfield(L, -2, "__tostring");
+}
+
 void lugo__setmetafn(lua_State *L, const char *field, lua_CFunction f) {
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, f);

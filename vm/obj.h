@@ -12,6 +12,7 @@
 #define lugo_obj_h
 
 #include <lua.h>
+#include <lauxlib.h>
 #include "atomic.h"
 
 typedef struct lugo_obj lugo_obj;
@@ -46,6 +47,11 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t);
 
 /* [-0, +0, v] As lugo__obj_test, raising a type error naming t->tname. */
 lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t);
+
+/* [-0, +0, m] In a type's metatable (on top): __index = the methods,
+** __tostring = tostring, or "<__name>: <address>" when NULL. */
+void lugo__obj_methods(lua_State *L, const luaL_Reg *methods,
+                       lua_CFunction tostring);
 
 /* [-0, +0, v] As lugo__obj_test, raising "bad argument #idx to 'fname'
 ** (what expected, got ...)": methods name themselves, since a call

@@ -13,6 +13,7 @@
 */
 #include "sync.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "sema.h"
@@ -78,21 +79,32 @@ static void sq_wait(lugo_squeue *q, lugo_G *g, int front) {
 }
 
 /* ---------------------------------------------------------------------
+** objects: zeroed, with their lock ready
+** ------------------------------------------------------------------- */
+
+static void *newlocked(size_t size, const lugo_objtype *t, size_t lkoff) {
+  char *o = (char *)calloc(1, size);
+  if (o == NULL) return NULL;
+  lugo__obj_init((lugo_obj *)o, t);
+  pthread_mutex_init((pthread_mutex_t *)(void *)(o + lkoff), NULL);
+  return o;
+}
+
+static void freelocked(void *o, pthread_mutex_t *lk) {
+  pthread_mutex_destroy(lk);
+  free(o);
+}
+
+/* ---------------------------------------------------------------------
 ** Mutex
 ** ------------------------------------------------------------------- */
 
 lugo_mutex *lugo__mutex_new(void) {
-  lugo_mutex *m = (lugo_mutex *)calloc(1, sizeof(*m));
-  if (m == NULL) return NULL;
-  lugo__obj_init(&m->obj, &lugo__mutex_type);
-  pthread_mutex_init(&m->lk, NULL);
-  return m;
+  return (lugo_mutex *)newlocked(sizeof(lugo_mutex), &lugo__mutex_type, offsetof(lugo_mutex, lk));
 }
 
 void lugo__mutex_free(lugo_obj *o) {
-  lugo_mutex *m = (lugo_mutex *)o;
-  pthread_mutex_destroy(&m->lk);
-  free(m);
+  freelocked(o, &((lugo_mutex *)o)->lk);
 }
 
 /* holding lk: the queue changed; keep MU_WAITERS in step */
@@ -201,17 +213,11 @@ void lugo__mutex_cancel(lugo_mutex *m, lugo_G *g) {
 ** ------------------------------------------------------------------- */
 
 lugo_waitgroup *lugo__wg_new(void) {
-  lugo_waitgroup *wg = (lugo_waitgroup *)calloc(1, sizeof(*wg));
-  if (wg == NULL) return NULL;
-  lugo__obj_init(&wg->obj, &lugo__waitgroup_type);
-  pthread_mutex_init(&wg->lk, NULL);
-  return wg;
+  return (lugo_waitgroup *)newlocked(sizeof(lugo_waitgroup), &lugo__waitgroup_type, offsetof(lugo_waitgroup, lk));
 }
 
 void lugo__wg_free(lugo_obj *o) {
-  lugo_waitgroup *wg = (lugo_waitgroup *)o;
-  pthread_mutex_destroy(&wg->lk);
-  free(wg);
+  freelocked(o, &((lugo_waitgroup *)o)->lk);
 }
 
 int lugo__wg_add(lugo_waitgroup *wg, int64_t delta) {
@@ -265,17 +271,11 @@ enum { RW_WRITER = 1, RW_WAIT = 2 };
 #define RW_READERS(s) ((s) >> 2)
 
 lugo_rwmutex *lugo__rw_new(void) {
-  lugo_rwmutex *rw = (lugo_rwmutex *)calloc(1, sizeof(*rw));
-  if (rw == NULL) return NULL;
-  lugo__obj_init(&rw->obj, &lugo__rwmutex_type);
-  pthread_mutex_init(&rw->lk, NULL);
-  return rw;
+  return (lugo_rwmutex *)newlocked(sizeof(lugo_rwmutex), &lugo__rwmutex_type, offsetof(lugo_rwmutex, lk));
 }
 
 void lugo__rw_free(lugo_obj *o) {
-  lugo_rwmutex *rw = (lugo_rwmutex *)o;
-  pthread_mutex_destroy(&rw->lk);
-  free(rw);
+  freelocked(o, &((lugo_rwmutex *)o)->lk);
 }
 
 /* holding lk: change the state by add (readers) and set (bits), with
@@ -423,17 +423,12 @@ void lugo__rw_cancel(lugo_rwmutex *rw, lugo_G *g) {
 ** ------------------------------------------------------------------- */
 
 lugo_once *lugo__once_new(void) {
-  lugo_once *o = (lugo_once *)calloc(1, sizeof(*o));
-  if (o == NULL) return NULL;
-  lugo__obj_init(&o->mu.obj, &lugo__once_type);
-  pthread_mutex_init(&o->mu.lk, NULL);
-  return o;
+  return (lugo_once *)newlocked(sizeof(lugo_once), &lugo__once_type,
+                                offsetof(lugo_once, mu.lk));
 }
 
 void lugo__once_free(lugo_obj *o) {
-  lugo_once *once = (lugo_once *)o;
-  pthread_mutex_destroy(&once->mu.lk);
-  free(once);
+  freelocked(o, &((lugo_once *)o)->mu.lk);
 }
 
 /* ---------------------------------------------------------------------
@@ -442,20 +437,17 @@ void lugo__once_free(lugo_obj *o) {
 ** ------------------------------------------------------------------- */
 
 lugo_cond *lugo__cond_new(lugo_mutex *mu) {
-  lugo_cond *c = (lugo_cond *)calloc(1, sizeof(*c));
+  lugo_cond *c = (lugo_cond *)newlocked(sizeof(lugo_cond), &lugo__cond_type,
+                                        offsetof(lugo_cond, lk));
   if (c == NULL) return NULL;
-  lugo__obj_init(&c->obj, &lugo__cond_type);
-  pthread_mutex_init(&c->lk, NULL);
   lugo__obj_grab(&mu->obj);
   c->mu = mu;
   return c;
 }
 
 void lugo__cond_free(lugo_obj *o) {
-  lugo_cond *c = (lugo_cond *)o;
-  lugo__obj_release(&c->mu->obj);
-  pthread_mutex_destroy(&c->lk);
-  free(c);
+  lugo__obj_release(&((lugo_cond *)o)->mu->obj);
+  freelocked(o, &((lugo_cond *)o)->lk);
 }
 
 int lugo__cond_wait(lugo_cond *c, lugo_G *g) {
@@ -514,18 +506,12 @@ void lugo__sval_release(lugo_sval *sv) {
 }
 
 lugo_avalue *lugo__avalue_new(void) {
-  lugo_avalue *a = (lugo_avalue *)calloc(1, sizeof(*a));
-  if (a == NULL) return NULL;
-  lugo__obj_init(&a->obj, &lugo__value_type);
-  pthread_mutex_init(&a->lk, NULL);
-  return a;
+  return (lugo_avalue *)newlocked(sizeof(lugo_avalue), &lugo__value_type, offsetof(lugo_avalue, lk));
 }
 
 void lugo__avalue_free(lugo_obj *o) {
-  lugo_avalue *a = (lugo_avalue *)o;
-  lugo__sval_release(a->cur);
-  pthread_mutex_destroy(&a->lk);
-  free(a);
+  lugo__sval_release(((lugo_avalue *)o)->cur);
+  freelocked(o, &((lugo_avalue *)o)->lk);
 }
 
 lugo_sval *lugo__avalue_load(lugo_avalue *a) {
