@@ -318,58 +318,47 @@ static lugo_swaiter *rw_admit(lugo_rwmutex *rw, int readers) {
   return list;
 }
 
-/* The slow paths, under lk: one CAS either takes the lock or sets
-** RW_WAIT while it cannot be taken, so no fast path slips past a waiter
-** that is about to queue. */
+/* The slow path, under lk: one CAS either takes the lock or sets RW_WAIT
+** while it cannot be taken, so no fast path slips past a waiter that is
+** about to queue.  A reader may go in when no writer holds or waits (then
+** no reader is queued either); a writer when nobody holds or waits. */
+static int rw_slow(lugo_rwmutex *rw, lugo_G *g, int read) {
+  int64_t s;
+  pthread_mutex_lock(&rw->lk);
+  s = lugo_load(&rw->state);
+  for (;;) {
+    int canin = read ? !(s & RW_WRITER) && rw->wq.first == NULL
+                     : (s & ~(int64_t)RW_WAIT) == 0 && rw->wq.first == NULL &&
+                       rw->rq.first == NULL;
+    if (canin) {
+      if (atomic_compare_exchange_weak(&rw->state, &s,
+                                       read ? s + RW_READER : s | RW_WRITER)) {
+        pthread_mutex_unlock(&rw->lk);
+        return LUGO_SYNC_DONE;
+      }
+    } else if (g == NULL) {
+      pthread_mutex_unlock(&rw->lk);
+      return LUGO_SYNC_BLOCK;
+    } else if (atomic_compare_exchange_weak(&rw->state, &s, s | RW_WAIT)) {
+      break;
+    }
+  }
+  sq_wait(read ? &rw->rq : &rw->wq, g, 0);
+  pthread_mutex_unlock(&rw->lk);
+  return LUGO_SYNC_PARKED;
+}
+
 int lugo__rw_rlock(lugo_rwmutex *rw, lugo_G *g) {
   int64_t s = lugo_load(&rw->state);
   while (!(s & (RW_WRITER | RW_WAIT)))
     if (atomic_compare_exchange_weak(&rw->state, &s, s + RW_READER))
       return LUGO_SYNC_DONE;
-  pthread_mutex_lock(&rw->lk);
-  s = lugo_load(&rw->state);
-  for (;;) {
-    if (!(s & RW_WRITER) && rw->wq.first == NULL) {  /* no writer to wait
-                                                       for (so no reader
-                                                       queued either) */
-      if (atomic_compare_exchange_weak(&rw->state, &s, s + RW_READER)) {
-        pthread_mutex_unlock(&rw->lk);
-        return LUGO_SYNC_DONE;
-      }
-    } else if (g == NULL) {
-      pthread_mutex_unlock(&rw->lk);
-      return LUGO_SYNC_BLOCK;
-    } else if (atomic_compare_exchange_weak(&rw->state, &s, s | RW_WAIT)) {
-      break;
-    }
-  }
-  sq_wait(&rw->rq, g, 0);
-  pthread_mutex_unlock(&rw->lk);
-  return LUGO_SYNC_PARKED;
+  return rw_slow(rw, g, 1);
 }
 
 int lugo__rw_lock(lugo_rwmutex *rw, lugo_G *g) {
-  int64_t s;
   if (lugo_cas(&rw->state, 0, RW_WRITER)) return LUGO_SYNC_DONE;
-  pthread_mutex_lock(&rw->lk);
-  s = lugo_load(&rw->state);
-  for (;;) {
-    if ((s & ~(int64_t)RW_WAIT) == 0 && rw->wq.first == NULL &&
-        rw->rq.first == NULL) {
-      if (atomic_compare_exchange_weak(&rw->state, &s, s | RW_WRITER)) {
-        pthread_mutex_unlock(&rw->lk);
-        return LUGO_SYNC_DONE;
-      }
-    } else if (g == NULL) {
-      pthread_mutex_unlock(&rw->lk);
-      return LUGO_SYNC_BLOCK;
-    } else if (atomic_compare_exchange_weak(&rw->state, &s, s | RW_WAIT)) {
-      break;
-    }
-  }
-  sq_wait(&rw->wq, g, 0);
-  pthread_mutex_unlock(&rw->lk);
-  return LUGO_SYNC_PARKED;
+  return rw_slow(rw, g, 0);
 }
 
 int lugo__rw_unlock(lugo_rwmutex *rw) {
