@@ -57,3 +57,17 @@ try(b.Store, b, 1)
 try(atomic.Bool, "yes")
 try(atomic.Int64, 1.5)
 print("counter still zero:", select(2, pcall(function() wg:Wait() return "ok" end)))
+
+-- objects cross by reference through channels too, inside tables
+local box, back = chan(1), chan(1)
+local m2 = sync.Mutex()
+go(function(box, back)
+  local t = box:recv()
+  t.mu:Lock()                 -- the very same Mutex
+  t.count:Add(10)
+  back:send(t)                -- and back again, still the same objects
+end, box, back)
+box:send({mu = m2, count = atomic.Int64(1)})
+local t = back:recv()
+print("locked over there:", not m2:TryLock(), rawequal(t.mu, m2), t.count:Load())
+m2:Unlock()
