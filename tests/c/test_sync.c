@@ -266,6 +266,57 @@ static void test_cond_threads(void) {
   freeg(g);
 }
 
+/* An interrupted waiter (its park won by the interrupter, then its own
+** cancel) leaves the queue; a writer that leaves lets the readers queued
+** behind it in.  Single-threaded: each step's outcome is fixed. */
+static void interrupt(lugo_G *g) {
+  CU_ASSERT(lugo_cas(&g->parkwin, 0, 1));  /* what lugo_interrupt does */
+}
+
+static void test_cancel(void) {
+  lugo_G *w = newg(), *r2 = newg();
+  lugo_rwmutex *r = lugo__rw_new();
+  lugo_mutex *m = lugo__mutex_new();
+  /* Mutex: a waiter that leaves; the holder's Unlock then wakes nobody */
+  CHECK_EQ(lugo__mutex_lock(m, NULL, 0), LUGO_SYNC_DONE);
+  prep(w);
+  CHECK_EQ(lugo__mutex_lock(m, w, 0), LUGO_SYNC_PARKED);
+  interrupt(w);
+  lugo__mutex_cancel(m, w);
+  CHECK_EQ(w->sw.queued, 0);
+  CHECK_EQ(lugo__mutex_unlock(m), LUGO_SYNC_DONE);
+  CHECK_EQ(lugo__mutex_lock(m, NULL, 0), LUGO_SYNC_DONE);  /* fast path again */
+  CHECK_EQ(lugo__mutex_unlock(m), LUGO_SYNC_DONE);
+  /* RWMutex: a reader holds it, a writer waits, a second reader queues
+  ** behind the writer; the writer is interrupted: the reader goes in */
+  CHECK_EQ(lugo__rw_rlock(r, NULL), LUGO_SYNC_DONE);
+  prep(w);
+  CHECK_EQ(lugo__rw_lock(r, w), LUGO_SYNC_PARKED);
+  CHECK_EQ(lugo__rw_rlock(r, NULL), LUGO_SYNC_BLOCK);  /* writer waiting */
+  prep(r2);
+  CHECK_EQ(lugo__rw_rlock(r, r2), LUGO_SYNC_PARKED);
+  interrupt(w);
+  lugo__rw_cancel(r, w);
+  lugo__sema_wait(&r2->sema);  /* readied (else this hangs) */
+  CHECK_EQ(r2->sw.ticket, 1);  /* let in: it holds a read share */
+  CHECK_EQ(lugo__rw_runlock(r), LUGO_SYNC_DONE);
+  CHECK_EQ(lugo__rw_runlock(r), LUGO_SYNC_DONE);
+  CHECK_EQ(lugo__rw_runlock(r), LUGO_SYNC_ERR);  /* and no more */
+  CHECK_EQ(lugo__rw_lock(r, NULL), LUGO_SYNC_DONE);
+  /* a reader waiting on a writer is interrupted: Unlock wakes nobody */
+  prep(r2);
+  CHECK_EQ(lugo__rw_rlock(r, r2), LUGO_SYNC_PARKED);
+  interrupt(r2);
+  lugo__rw_cancel(r, r2);
+  CHECK_EQ(lugo__rw_unlock(r), LUGO_SYNC_DONE);
+  CHECK_EQ(lugo__rw_lock(r, NULL), LUGO_SYNC_DONE);
+  CHECK_EQ(lugo__rw_unlock(r), LUGO_SYNC_DONE);
+  lugo__obj_release(&r->obj);
+  lugo__obj_release(&m->obj);
+  freeg(w);
+  freeg(r2);
+}
+
 int main(void) {
   static const cutest tests[] = {
     {"mutex threads", test_mutex_threads},
@@ -273,6 +324,7 @@ int main(void) {
     {"rwmutex threads", test_rwmutex_threads},
     {"waitgroup threads", test_waitgroup_threads},
     {"cond threads", test_cond_threads},
+    {"cancel", test_cancel},
     {NULL, NULL}
   };
   return cutil_run("sync", tests);
