@@ -100,7 +100,7 @@ static void int64_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__int64_type = {3, "atomic.Int64", lugo__atomic_free,
-                                       int64_metatable};
+                                       int64_metatable, NULL};
 
 /* ---- Bool */
 
@@ -163,7 +163,7 @@ static void bool_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__bool_type = {4, "atomic.Bool", lugo__atomic_free,
-                                      bool_metatable};
+                                      bool_metatable, NULL};
 
 int lugo__open_atomic(lua_State *L) {
   static const luaL_Reg fns[] = {

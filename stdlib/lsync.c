@@ -146,7 +146,7 @@ static void mutex_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__mutex_type = {1, "sync.Mutex", lugo__mutex_free,
-                                       mutex_metatable};
+                                       mutex_metatable, NULL};
 
 /* ---------------------------------------------------------------------
 ** WaitGroup
@@ -248,7 +248,7 @@ static void waitgroup_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__waitgroup_type = {2, "sync.WaitGroup", lugo__wg_free,
-                                           waitgroup_metatable};
+                                           waitgroup_metatable, NULL};
 
 int lugo__open_sync(lua_State *L) {
   static const luaL_Reg fns[] = {
