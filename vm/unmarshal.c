@@ -477,6 +477,12 @@ int lugo__unmarshal(lua_State *L, lugo_blob *b) {
   return n;
 }
 
+int lugo__unmarshal_copy(lua_State *L, const lugo_blob *b) {
+  /* reads b only; nothing to own, so no g->inblob */
+  luaL_checkstack(L, b->nvals + 10, "too many values");
+  return unmarshal_boxed(L, (lugo_blob *)b);
+}
+
 void lugo__value_push(lua_State *L, lugo_value *v) {
   switch (v->t) {
     case LUGO_VNIL: lua_pushnil(L); break;
