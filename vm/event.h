@@ -21,8 +21,17 @@ typedef enum lugo_event_kind {
   LUGO_EV_UNLOCK,   /* obj: sync.Mutex released */
   LUGO_EV_WGADD,    /* obj: WaitGroup; a: delta (Done: -1, a release) */
   LUGO_EV_WGWAIT,   /* obj: WaitGroup whose Wait returned (an acquire) */
-  LUGO_EV_ATOMIC    /* obj: atomic; a: 0 load, 1 store or read-modify-write */
+  LUGO_EV_ATOMIC,   /* obj: atomic; a: 0 load, 1 store or read-modify-write */
+  LUGO_EV_SHREAD,   /* obj: shared table read; a: the key's hash (0 to
+                       2^32-1), LUGO_SH_BORDER for #t, LUGO_SH_ALLKEYS for
+                       pairs' snapshot and freeze */
+  LUGO_EV_SHWRITE   /* obj: shared table written; a: as for SHREAD (a store
+                       that moves the border also writes LUGO_SH_BORDER) */
 } lugo_event_kind;
+
+/* the `a` of a shared table event that is not one key */
+#define LUGO_SH_BORDER (-1)
+#define LUGO_SH_ALLKEYS (-2)
 
 typedef struct lugo_event {
   lugo_event_kind kind;
