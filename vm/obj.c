@@ -86,8 +86,13 @@ void lugo__obj_push(lua_State *L, lugo_obj *o) {
 
 int lugo__obj_pushknown(lua_State *L, lugo_obj *o) {
   /* an entry of the weak table is never a finalized userdata: Lua clears
-  ** those from weak values before their finalizers run (lgc.c, atomic) */
-  pushintern(L);
+  ** those from weak values before their finalizers run (lgc.c, atomic).
+  ** Nothing here allocates, so no finalizer can intern anything between
+  ** the caller reading o and this probe. */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &INTERN_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
   if (lua_rawgetp(L, -1, o) == LUA_TUSERDATA) {
     lua_remove(L, -2);
     return 1;
@@ -109,6 +114,8 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
     } else {
       lua_rawgetp(L, LUA_REGISTRYINDEX, t);
       same = lua_rawequal(L, -1, -2);
+      /* a pooled state's metatable, new to this goroutine: note it */
+      if (same && g != NULL) g->objmt[t->id] = lua_topointer(L, -1);
       lua_pop(L, 2);
     }
     return same ? *box : NULL;
