@@ -261,7 +261,7 @@ static int map_resize(lugo_shmap *m, uint32_t newcap) {
 /* room for one more entry (load factor at most 3/4); 0: out of memory */
 static int map_room(lugo_shmap *m) {
   if (m->cap == 0) return map_resize(m, MINCAP);
-  if ((m->n + 1) * 4 <= m->cap * 3) return 1;
+  if (((uint64_t)m->n + 1) * 4 <= (uint64_t)m->cap * 3) return 1;
   if (m->cap >= (1u << 31)) return 0;
   return map_resize(m, m->cap * 2);
 }
@@ -1103,10 +1103,10 @@ static int fz_copy(lugo_fzgroup *g, lugo_frozen *f, lugo_shtable *t,
   lock(t);  /* size f's map outside the lock first */
   need = t->m.n;
   unlock(t);
-  while (need > 0 && (f->m.n + need) * 4 > f->m.cap * 3) {
-    uint32_t cap = f->m.cap ? f->m.cap * 2 : MINCAP;
-    while ((f->m.n + need) * 4 > cap * 3) cap *= 2;
-    if (!map_resize(&f->m, cap)) return 0;
+  if (need > 0 && ((uint64_t)f->m.n + need) * 4 > (uint64_t)f->m.cap * 3) {
+    uint64_t cap = f->m.cap ? (uint64_t)f->m.cap * 2 : MINCAP;
+    while (((uint64_t)f->m.n + need) * 4 > cap * 3) cap *= 2;
+    if (cap > (1u << 31) || !map_resize(&f->m, (uint32_t)cap)) return 0;
   }
   lock(t);
   t->mod++;
