@@ -297,12 +297,14 @@ static void conv_init(conv *c, lua_State *L, lugo_G *g, const char *fname,
   c->keyof = lua_gettop(L);
 }
 
+#define PATHSTEPS 16  /* steps shown in an error path, innermost */
+
 /* [-0, +1, m] the path of the value under key (stack index, or 0) in the
 ** table tbl (stack index, or 0: the value stored itself) */
 static void pushpath(conv *c, int tbl, int key) {
   lua_State *L = c->L;
   luaL_Buffer B;
-  int n = 0, i, steps;
+  int n = 0, i, steps, more = 0;
   luaL_checkstack(L, 10, NULL);
   lua_newtable(L);
   steps = lua_gettop(L);
@@ -318,20 +320,27 @@ static void pushpath(conv *c, int tbl, int key) {
         lua_pop(L, 2);
         break;
       }
+      if (n == PATHSTEPS) {
+        lua_pop(L, 2);
+        more = 1;
+        break;
+      }
       pushstep(L, lua_gettop(L));
       lua_remove(L, -2);
       lua_rawseti(L, steps, ++n);
       lua_rawget(L, c->parent);
     }
   }
-  if (c->rootkey) {
+  if (c->rootkey && !more) {
     pushstep(L, c->rootkey);
     lua_rawseti(L, steps, ++n);
   }
   luaL_buffinit(L, &B);
+  if (more) luaL_addstring(&B, "...");
   for (i = n; i >= 1; i--) {  /* outermost first */
+    if (luaL_bufflen(&B) > 0) luaL_addchar(&B, ' ');  /* before the push:
+                                                         the buffer is on top */
     lua_rawgeti(L, steps, i);
-    if (luaL_bufflen(&B) > 0) luaL_addchar(&B, ' ');
     luaL_addvalue(&B);
   }
   luaL_pushresult(&B);

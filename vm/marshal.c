@@ -437,10 +437,14 @@ static int cantcopy(W *w, int idx) {
       if (luaL_bufflen(&B) > 0) luaL_addchar(&B, ' ');
       luaL_addstring(&B, "...");
     }
+    /* luaL_addchar wants the buffer on top: add the space before pushing
+    ** the value (after it, a buffer that grows corrupts the stack) */
     for (i = n; i >= 1; i--) {  /* outermost first */
       lua_rawgeti(L, steps, i);
       if (lua_rawlen(L, -1) == 0) { lua_pop(L, 1); continue; }
+      lua_pop(L, 1);
       if (luaL_bufflen(&B) > 0) luaL_addchar(&B, ' ');
+      lua_rawgeti(L, steps, i);
       luaL_addvalue(&B);
     }
     if (lua_rawlen(L, steps + 1) > 0) {

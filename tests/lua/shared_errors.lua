@@ -40,7 +40,24 @@ err(function() shared.table(setmetatable({}, {})) end)
 err(function() shared.table(_G) end)
 err(function() shared.table(string) end)
 err(function() shared.table(42) end)
-print("nothing was stored:", t.co, t.file, t[5], t[true], t.f, t.g, t.m, t.x)
+print("-- long paths (a step longer than a luaL_Buffer's first block, and deep)")
+local function long(leaf) return {[("k"):rep(3000)] = {x = {leaf = leaf}}} end
+local function deep(leaf)
+  local root = {}
+  local cur = root
+  for i = 1, 40 do cur["k" .. i] = {} cur = cur["k" .. i] end
+  cur.leaf = leaf
+  return root
+end
+local function short(msg)  -- keep the expected output readable
+  return (msg:gsub("^[^:]+:%d+: ", ""):gsub("k+'", "k...'"))
+end
+print(short(select(2, pcall(function() t.long = long(co) end))))
+print(short(select(2, pcall(function() t.long = long(function() return co end) end))))
+print(short(select(2, pcall(function() chan(1):send(long(co)) end))))
+print(short(select(2, pcall(function() t.deep = deep(co) end))))
+print(short(select(2, pcall(function() t.deep = deep(function() return co end) end))))
+print("nothing was stored:", t.co, t.file, t[5], t[true], t.f, t.g, t.m, t.x, t.long, t.deep)
 
 print("-- wrong self")
 local mt = debug.getmetatable(t)
