@@ -111,6 +111,13 @@ rows=(
     "mutex|uncontended sync.Mutex Lock+Unlock|1||low|ns/op"
     "atomicadd|uncontended atomic.Int64 Add|1||low|ns/op"
     "mutexcont|2 goroutines hammering one Mutex|2||low|ns/op"
+    "shget|shared.table get, string key (lua5.4: plain table; Go: map + Mutex)|1||low|ns/op"
+    "shset|shared.table set, string key (lua5.4: plain table; Go: map + Mutex)|1||low|ns/op"
+    "fzget|frozen table get, string key (lua5.4: plain table; Go: map, no lock)|1||low|ns/op"
+    "shcontend|2 goroutines get+set their own keys of one shared.table (Go: map + Mutex)|2||low|ns/op"
+    "sharemsg|1,000-entry shared.table sent by reference through a channel (cf. tablemsg)|1||low|us/op"
+    "sharemsg|1,000-entry shared.table sent by reference through a channel (cf. tablemsg)|2||low|us/op"
+    "shmake|shared.table(init) of the 1,000-entry table|1||low|us/op"
 )
 
 declare -A lua_cache

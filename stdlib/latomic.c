@@ -99,7 +99,7 @@ static void int64_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__int64_type = {3, "atomic.Int64", lugo__atomic_free,
-                                       int64_metatable};
+                                       int64_metatable, NULL};
 
 /* ---- Bool */
 
@@ -159,7 +159,7 @@ static void bool_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__bool_type = {4, "atomic.Bool", lugo__atomic_free,
-                                      bool_metatable};
+                                      bool_metatable, NULL};
 
 /* ---- Value: any copyable value, copied in by Store and out by each Load
 ** (the copy contract); the type of the first Store is the only one
@@ -225,7 +225,7 @@ static void value_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__value_type = {9, "atomic.Value", lugo__avalue_free,
-                                       value_metatable};
+                                       value_metatable, NULL};
 
 int lugo__open_atomic(lua_State *L) {
   static const luaL_Reg fns[] = {

@@ -208,7 +208,8 @@ static void chan_metatable(lua_State *L) {
   lua_setfield(L, -2, "__tostring");
 }
 
-const lugo_objtype lugo__chan_type = {0, "lugo.chan", lugo__chan_free, chan_metatable};
+const lugo_objtype lugo__chan_type = {0, "lugo.chan", lugo__chan_free,
+                                      chan_metatable, NULL};
 
 int lugo__open_chan(lua_State *L) {
   lua_pushcfunction(L, l_chan);

@@ -72,6 +72,8 @@ static int open_lugo(lua_State *L) {
   lua_setfield(L, -2, "sync");
   lua_getglobal(L, "atomic");
   lua_setfield(L, -2, "atomic");
+  lua_getglobal(L, "shared");
+  lua_setfield(L, -2, "shared");
   return 1;
 }
 
@@ -132,6 +134,7 @@ static const lib libs[] = {
   {"runtime", lugo__open_runtime, NULL},
   {"sync", lugo__open_sync, NULL},
   {"atomic", lugo__open_atomic, NULL},
+  {"shared", lugo__open_shared, NULL},
   {"lugo", open_lugo, NULL},
   {NULL, NULL, NULL}
 };

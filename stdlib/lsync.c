@@ -149,7 +149,7 @@ static void mutex_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__mutex_type = {1, "sync.Mutex", lugo__mutex_free,
-                                       mutex_metatable};
+                                       mutex_metatable, NULL};
 
 /* ---------------------------------------------------------------------
 ** WaitGroup
@@ -244,7 +244,7 @@ static void waitgroup_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__waitgroup_type = {2, "sync.WaitGroup", lugo__wg_free,
-                                           waitgroup_metatable};
+                                           waitgroup_metatable, NULL};
 
 /* ---------------------------------------------------------------------
 ** RWMutex
@@ -338,7 +338,7 @@ static void rwmutex_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__rwmutex_type = {5, "sync.RWMutex", lugo__rw_free,
-                                         rwmutex_metatable};
+                                         rwmutex_metatable, NULL};
 
 /* ---------------------------------------------------------------------
 ** Once: Do(fn) runs fn holding the Once's mutex, so concurrent callers
@@ -388,7 +388,7 @@ static void once_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__once_type = {6, "sync.Once", lugo__once_free,
-                                      once_metatable};
+                                      once_metatable, NULL};
 
 /* ---------------------------------------------------------------------
 ** Cond
@@ -450,7 +450,7 @@ static void cond_metatable(lua_State *L) {
 }
 
 const lugo_objtype lugo__cond_type = {7, "sync.Cond", lugo__cond_free,
-                                      cond_metatable};
+                                      cond_metatable, NULL};
 
 int lugo__open_sync(lua_State *L) {
   static const luaL_Reg fns[] = {

@@ -26,8 +26,17 @@ typedef enum lugo_event_kind {
   LUGO_EV_RUNLOCK,  /* obj: sync.RWMutex read-unlocked */
   LUGO_EV_ONCE,     /* obj: sync.Once; a: 1 fn finished (a release), 0 Do
                        found it done (an acquire) */
-  LUGO_EV_SIGNAL    /* obj: sync.Cond; a: 1 Broadcast, 0 Signal */
+  LUGO_EV_SIGNAL,   /* obj: sync.Cond; a: 1 Broadcast, 0 Signal */
+  LUGO_EV_SHREAD,   /* obj: shared table read; a: the key's hash (0 to
+                       2^32-1), LUGO_SH_BORDER for #t, LUGO_SH_ALLKEYS for
+                       pairs' snapshot and freeze */
+  LUGO_EV_SHWRITE   /* obj: shared table written; a: as for SHREAD (a store
+                       that moves the border also writes LUGO_SH_BORDER) */
 } lugo_event_kind;
+
+/* the `a` of a shared table event that is not one key */
+#define LUGO_SH_BORDER (-1)
+#define LUGO_SH_ALLKEYS (-2)
 
 typedef struct lugo_event {
   lugo_event_kind kind;

@@ -274,6 +274,8 @@ typedef struct W {
   int nextid;
   int depth;
   const char *fname;
+  const char *prefix;  /* where the value itself was found, for error
+                          paths (a shared table's key), or NULL */
   /* tables are copied breadth first, so depth costs no C stack: a table
   ** is announced (T_TABLE, its id) where it is met and its body (T_TBODY)
   ** written later from this queue */
@@ -430,11 +432,19 @@ static int cantcopy(W *w, int idx) {
     int i;
     pushframes(w);  /* at steps + 1 */
     luaL_buffinit(L, &B);
-    if (more) luaL_addstring(&B, "...");
+    if (w->prefix && *w->prefix) luaL_addstring(&B, w->prefix);
+    if (more) {
+      if (luaL_bufflen(&B) > 0) luaL_addchar(&B, ' ');
+      luaL_addstring(&B, "...");
+    }
+    /* luaL_addchar wants the buffer on top: add the space before pushing
+    ** the value (after it, a buffer that grows corrupts the stack) */
     for (i = n; i >= 1; i--) {  /* outermost first */
       lua_rawgeti(L, steps, i);
       if (lua_rawlen(L, -1) == 0) { lua_pop(L, 1); continue; }
+      lua_pop(L, 1);
       if (luaL_bufflen(&B) > 0) luaL_addchar(&B, ' ');
+      lua_rawgeti(L, steps, i);
       luaL_addvalue(&B);
     }
     if (lua_rawlen(L, steps + 1) > 0) {
@@ -1348,6 +1358,14 @@ static void finish(W *w) {
   putbyte(w, T_END);
 }
 
+static lugo_blob *marshal_(lua_State *L, int first, int n, const char *fname,
+                           int globals, const char *prefix);
+
+static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
+                          int globals) {
+  return marshal_(L, first, n, fname, globals, NULL);
+}
+
 lugo_blob *lugo__marshal_go(lua_State *L, int first, int n) {
   return marshal(L, first, n, "go", 1);
 }
@@ -1356,8 +1374,42 @@ lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname) {
   return marshal(L, first, n, fname, 0);
 }
 
-static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
-                          int globals) {
+lugo_blob *lugo__marshal_at(lua_State *L, int idx, const char *fname,
+                            const char *prefix) {
+  return marshal_(L, idx, 1, fname, 0, prefix);
+}
+
+int lugo__marshal_byref(lua_State *L, int idx) {
+  W ws, *w = &ws;
+  int top = lua_gettop(L), byref;
+  idx = lua_absindex(L, idx);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  byref = lua_rawequal(L, -1, idx);
+  if (!byref) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STDNAMES) == LUA_TTABLE) {
+      lua_pushvalue(L, idx);
+      byref = lua_rawget(L, -2) != LUA_TNIL;
+      lua_pop(L, 1);
+    }
+    w->std = lua_gettop(L);
+    if (!lua_istable(L, w->std)) {
+      lua_newtable(L);
+      w->std = lua_gettop(L);
+    }
+  }
+  if (!byref && lugo__G(L) != NULL) {  /* reachable from package.loaded */
+    w->L = L;
+    w->mods = 0;
+    modindex(w);
+    lua_pushvalue(L, idx);
+    byref = lua_rawget(L, w->mods) == LUA_TTABLE;
+  }
+  lua_settop(L, top);
+  return byref;
+}
+
+static lugo_blob *marshal_(lua_State *L, int first, int n, const char *fname,
+                           int globals, const char *prefix) {
   W ws, *w = &ws;
   lugo_blob *blob;
   int i, top, pkg, temp;
@@ -1370,6 +1422,7 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   w->rt = lugo__G(L) ? lugo__G(L)->rt : NULL;
   w->b = b;
   w->fname = fname;
+  w->prefix = prefix;
   w->depth = 0;
   w->nextid = 1;
   w->seen = slot(L);
@@ -1456,7 +1509,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
 void lugo__blob_free(lugo_blob *b) {
   size_t i;
   if (b == NULL) return;
-  for (i = 0; i < b->nobjs; i++) lugo__obj_release(b->objs[i]);
+  for (i = 0; i < b->nobjs; i++)  /* NULL: taken (shared.c's collector) */
+    if (b->objs[i] != NULL) lugo__obj_release(b->objs[i]);
   free(b->objs);
   free(b->data);
   free(b);

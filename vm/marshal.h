@@ -56,6 +56,16 @@ void lugo__value_free(lugo_value *v);
 /* [-0, +0, e] Copy n values starting at first as one graph. */
 lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname);
 
+/* [-0, +0, e] One value, as lugo__marshal; an error path starts with
+** prefix (where the value was found: "field 'f'"), if not NULL. */
+lugo_blob *lugo__marshal_at(lua_State *L, int idx, const char *fname,
+                            const char *prefix);
+
+/* [-0, +0, m] Does the table at idx cross as the receiver's own (the
+** globals, a standard library table, or a value reachable from
+** package.loaded, which crosses by path) rather than as a copy? */
+int lugo__marshal_byref(lua_State *L, int idx);
+
 /* [-0, +0, e] As lugo__marshal for go(): also copies the spawner's globals
 ** that the crossing functions name (stored raw in the receiver's globals). */
 lugo_blob *lugo__marshal_go(lua_State *L, int first, int n);
@@ -63,7 +73,8 @@ lugo_blob *lugo__marshal_go(lua_State *L, int first, int n);
 /* [-0, +n, e] Push the values of b (consuming it); returns n. */
 int lugo__unmarshal(lua_State *L, lugo_blob *b);
 
-/* [-0, +n, e] Push the values of b, leaving b as it is; returns n. */
+/* [-0, +n, e] Push the values of b, which stays the caller's (it must
+** stay alive until this returns); returns n. */
 int lugo__unmarshal_copy(lua_State *L, const lugo_blob *b);
 
 /* loaded functions kept for the state's next goroutine (unmarshal.c):

@@ -17,12 +17,19 @@ void lugo__obj_init(lugo_obj *o, const lugo_objtype *t) {
   o->type = t;
 }
 
+/* the object whose count o uses (itself, or a frozen graph) */
+static inline lugo_obj *counted(lugo_obj *o) {
+  return o->type->owner ? o->type->owner(o) : o;
+}
+
 void lugo__obj_grab(lugo_obj *o) {
+  o = counted(o);
   /* relaxed: the grabber already holds a reference, nothing to order */
   atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
 }
 
 void lugo__obj_release(lugo_obj *o) {
+  o = counted(o);
   /* acq_rel: all uses by other holders happen before the free */
   if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1)
     o->type->free(o);
@@ -95,6 +102,23 @@ void lugo__obj_push(lua_State *L, lugo_obj *o) {
   lua_remove(L, -2);
 }
 
+int lugo__obj_pushknown(lua_State *L, lugo_obj *o) {
+  /* an entry of the weak table is never a finalized userdata: Lua clears
+  ** those from weak values before their finalizers run (lgc.c, atomic).
+  ** Nothing here allocates, so no finalizer can intern anything between
+  ** the caller reading o and this probe. */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &INTERN_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_rawgetp(L, -1, o) == LUA_TUSERDATA) {
+    lua_remove(L, -2);
+    return 1;
+  }
+  lua_pop(L, 2);
+  return 0;
+}
+
 lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
   lugo_obj **box = (lugo_obj **)lua_touserdata(L, idx);
   const lugo_objtype *bt;
@@ -108,6 +132,8 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
     } else {
       lua_rawgetp(L, LUA_REGISTRYINDEX, t);
       same = lua_rawequal(L, -1, -2);
+      /* a pooled state's metatable, new to this goroutine: note it */
+      if (same && g != NULL) g->objmt[t->id] = lua_topointer(L, -1);
       lua_pop(L, 2);
     }
     return same ? *box : NULL;

@@ -26,6 +26,10 @@ typedef struct lugo_objtype {
   /* [-0, +0, m] add methods and metamethods to the metatable on top; run
   ** once per state, when the first object of the type enters it */
   void (*metatable)(lua_State *L);
+  /* NULL for an object that counts its own references; else the object
+  ** whose count it shares (a frozen table's nodes count on their graph,
+  ** so cycles inside a frozen graph cost nothing: shared.c) */
+  lugo_obj *(*owner)(lugo_obj *o);
 } lugo_objtype;
 
 struct lugo_obj {
@@ -36,6 +40,11 @@ struct lugo_obj {
 void lugo__obj_init(lugo_obj *o, const lugo_objtype *t);  /* refs = 1 */
 void lugo__obj_grab(lugo_obj *o);                         /* Any thread. */
 void lugo__obj_release(lugo_obj *o);                      /* Any thread. */
+
+/* [-0, +(0|1), m] Push o's userdata if o is interned in L already (then
+** L holds a reference to it: o is alive and is the object that userdata
+** was made for); returns 1 if it pushed. */
+int lugo__obj_pushknown(lua_State *L, lugo_obj *o);
 
 /* [-0, +1, m] Push the interned userdata of o (grabbing a reference for it
 ** if it is new in this state).  The type's metatable must be registered. */

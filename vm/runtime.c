@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "shared.h"
 #include "sync.h"
 #include "scheduler.h"
 #include "timer.h"
@@ -49,10 +50,12 @@ lugo_runtime *lugo_new(const lugo_options *o) {
   pthread_mutex_init(&rt->poollock, NULL);
   rt->pool = (lua_State **)calloc(LUGO_POOLMAX, sizeof(lua_State *));
   rt->timers = lugo__timers_new();
+  rt->shreg = lugo__shreg_new();
   /* learn which C functions are standard (they cross as themselves) */
   L = lugo__newstate(rt, 1);
-  if (rt->timers == NULL || L == NULL) {
+  if (rt->timers == NULL || rt->shreg == NULL || L == NULL) {
     if (L) lua_close(L);
+    lugo__shreg_free(rt->shreg);
     lugo__timers_free(rt->timers);
     lugo__sched_free(rt);
     free(rt);
@@ -62,7 +65,8 @@ lugo_runtime *lugo_new(const lugo_options *o) {
     static const lugo_objtype *const types[] = {
       &lugo__chan_type, &lugo__mutex_type, &lugo__waitgroup_type,
       &lugo__int64_type, &lugo__bool_type, &lugo__rwmutex_type,
-      &lugo__once_type, &lugo__cond_type, &lugo__value_type, NULL
+      &lugo__once_type, &lugo__cond_type, &lugo__value_type,
+      &lugo__shtable_type, &lugo__frozen_type, NULL
     };
     const lugo_objtype *const *t;
     for (t = types; *t; t++) {
@@ -89,6 +93,8 @@ void lugo_close(lugo_runtime *rt) {
   }
   free(rt->pool);
   pthread_mutex_destroy(&rt->poollock);
+  /* every state is closed: what tables are left only hold each other */
+  lugo__shreg_free(rt->shreg);
   lugo__marshal_free_known(rt);
   while (rt->nlibs > 0) dlclose(rt->libs[--rt->nlibs]);
   free(rt->libs);

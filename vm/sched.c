@@ -586,6 +586,7 @@ void lugo__g_free(lugo_G *g) {
   lugo__value_free(&g->recvv);
   free(g->vals);
   free(g->errmsg);
+  free(g->shbuf);
   free(g->intrmsg);
   free(lugo_xchg(&g->intrreq, NULL));
   free(g->timer);

@@ -23,6 +23,7 @@ typedef struct lugo_sudog lugo_sudog;  /* defined in chan.h */
 struct lugo_timer;                     /* defined in timer.h */
 struct lugo_timers;                    /* defined in timer.h */
 struct lugo_known;                     /* defined in marshal.c */
+struct lugo_shreg;                     /* defined in shared.h */
 
 /* G status (g->status, atomic).  See "Parking" in sched.c. */
 enum {
@@ -92,6 +93,9 @@ struct lugo_G {
   const void *objmt[LUGO_NOBJTYPES];  /* this state's object metatables,
                                          by type id (obj.c; owner M) */
   lugo_blob *inblob;       /* a blob being decoded (owner M) */
+  char *shbuf;             /* shared.c's buffer for long strings read from
+                              shared tables, shcap bytes (owner M) */
+  size_t shcap;
   int decoding;            /* an unmarshal is in progress (owner M) */
   struct lugo_timer *timer;   /* sleep / select timeout */
   lugo_G *schedlink;   /* guarded by whichever queue holds the G */
@@ -192,6 +196,9 @@ struct lugo_runtime {
   lugo_aint sysmonquit;     /* atomic */
 
   struct lugo_known *known;   /* standard C functions (marshal.c) */
+  struct lugo_shreg *shreg;   /* every shared table, for the collector
+                                 (shared.c); set before the first
+                                 goroutine, freed after the last */
   char *defpath, *defcpath;   /* a fresh state's package.path, .cpath */
   pthread_mutex_t poollock;   /* guards pool */
   lua_State **pool;           /* reset states ready for new goroutines */
