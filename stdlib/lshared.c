@@ -924,3 +924,238 @@ int lugo__open_shared(lua_State *L) {
   luaL_newlib(L, fns);
   return 1;
 }
+
+/* ---------------------------------------------------------------------
+** sync.Map (Go's): the shared table's map under its own type, but values
+** are copies (the copy contract, as a channel send: a stored table is
+** copied in, and each Load gets a fresh copy of it), never shared tables.
+** Runtime objects are stored by reference, as everywhere.
+** ------------------------------------------------------------------- */
+
+#define SMT (&lugo__syncmap_type)
+#define MAPNAME "sync.Map"
+
+static lugo_shtable *checkmap(lua_State *L, const char *fname) {
+  return (lugo_shtable *)lugo__obj_checkarg(L, 1, SMT, MAPNAME, fname);
+}
+
+/* [-0, +0, e] the Lua value at idx as a stored value, owning its
+** references (blobs are made by the copy contract); nil raises */
+static void map_value(lua_State *L, int idx, const char *fname,
+                      lugo_shval *v) {
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: case LUA_TNONE:
+      luaL_error(L, "%s: nil value (use Delete)", fname);
+      return;
+    case LUA_TBOOLEAN: v->t = lua_toboolean(L, idx) ? LUGO_SV_TRUE : LUGO_SV_FALSE; return;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) { v->t = LUGO_SV_INT; v->u.i = lua_tointeger(L, idx); }
+      else { v->t = LUGO_SV_FLT; v->u.n = lua_tonumber(L, idx); }
+      return;
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, idx, &len);
+      if (len <= LUGO_SV_SHORT) {
+        v->t = LUGO_SV_SSTR;
+        v->len = (unsigned char)len;
+        memcpy(lugo_sv_str(v), s, len);
+      } else {
+        v->u.ls = lugo__shstr_new(s, len);
+        if (v->u.ls == NULL) luaL_error(L, MAPNAME ": not enough memory");
+        v->t = LUGO_SV_LSTR;
+      }
+      return;
+    }
+    case LUA_TUSERDATA:
+      if ((v->u.o = lugo__obj_test(L, idx, NULL)) != NULL) {
+        v->t = LUGO_SV_OBJ;
+        lugo__obj_grab(v->u.o);
+        return;
+      }
+      /* other userdata cross by path, or raise */
+      /* fallthrough */
+    default: {
+      lugo_blob *b = lugo__marshal_at(L, idx, fname, "");
+      lugo_shblob *sb = lugo__shblob_new(b);
+      if (sb == NULL) {
+        lugo__blob_free(b);
+        luaL_error(L, MAPNAME ": not enough memory");
+      }
+      v->t = LUGO_SV_BLOB;
+      v->u.b = sb;
+    }
+  }
+}
+
+/* [-0, +1, e] push a copy of the value h holds (h on top, then removed:
+** a raise leaves h to the GC, which releases it) */
+static void map_push(lua_State *L) {
+  hold *h = (hold *)lua_touserdata(L, -1);
+  switch (h->v.t) {
+    case LUGO_SV_BLOB: lugo__unmarshal_copy(L, h->v.u.b->b); break;
+    default: pushheld(L, &h->v);
+  }
+  lugo__shval_free(&h->v);
+  lua_remove(L, -2);
+}
+
+static int l_syncmap(lua_State *L) {
+  lugo_G *g = lugo__checkG(L);
+  {  /* tracked, so cycles through maps and shared tables are freed */
+    lugo_shtable *t = lugo__sh_newtype(g->rt->shreg, SMT);
+    if (t == NULL) return luaL_error(L, MAPNAME ": not enough memory");
+    lugo__obj_push(L, &t->obj);
+    lugo__obj_release(&t->obj);
+  }
+  return 1;
+}
+
+/* m:Load(k) -> v, ok */
+static int map_load(lua_State *L) {
+  lugo_shtable *t = checkmap(L, "Load");
+  lugo_G *g = lugo__checkG(L);
+  lugo_shkey k;
+  hold *h;
+  tokey_(L, 2, &k, MAPNAME, NULL);
+  h = newhold(L);
+  if (lugo__sh_get(t, &k, &h->v, 1, &g->shbuf, &g->shcap) != LUGO_OK)
+    return luaL_error(L, MAPNAME ": not enough memory");
+  LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, (long long)k.hash);
+  if (h->v.t == LUGO_SV_NIL) {
+    lua_pushnil(L);
+    lua_pushboolean(L, 0);
+    return 2;
+  }
+  map_push(L);
+  lua_pushboolean(L, 1);
+  return 2;
+}
+
+/* m:Store(k, v) */
+static int map_store(lua_State *L) {
+  lugo_shtable *t = checkmap(L, "Store");
+  lugo_G *g = lugo__checkG(L);
+  lugo_shkey k;
+  lugo_shval v;
+  tokey_(L, 2, &k, MAPNAME, NULL);
+  map_value(L, 3, MAPNAME ".Store", &v);
+  if (lugo__sh_set(t, &k, &v, NULL) != LUGO_OK)
+    return luaL_error(L, MAPNAME ": not enough memory");
+  LUGO_EVENT(g->rt, LUGO_EV_SHWRITE, g->id, t, (long long)k.hash);
+  return 0;
+}
+
+/* m:LoadOrStore(k, v) -> actual, loaded */
+static int map_loadorstore(lua_State *L) {
+  lugo_shtable *t = checkmap(L, "LoadOrStore");
+  lugo_G *g = lugo__checkG(L);
+  lugo_shkey k;
+  lugo_shval v;
+  hold *h;
+  tokey_(L, 2, &k, MAPNAME, NULL);
+  lua_settop(L, 3);
+  h = newhold(L);  /* first: nothing may raise once v holds references */
+  map_value(L, 3, MAPNAME ".LoadOrStore", &v);
+  if (lugo__sh_setnx(t, &k, &v, &h->v) != LUGO_OK)
+    return luaL_error(L, MAPNAME ": not enough memory");
+  if (h->v.t == LUGO_SV_NIL) {  /* stored: the actual value is v itself */
+    LUGO_EVENT(g->rt, LUGO_EV_SHWRITE, g->id, t, (long long)k.hash);
+    lua_pushvalue(L, 3);
+    lua_pushboolean(L, 0);
+    return 2;
+  }
+  LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, (long long)k.hash);
+  map_push(L);
+  lua_pushboolean(L, 1);
+  return 2;
+}
+
+/* m:Delete(k) */
+static int map_delete(lua_State *L) {
+  lugo_shtable *t = checkmap(L, "Delete");
+  lugo_G *g = lugo__checkG(L);
+  lugo_shkey k;
+  lugo_shval v;
+  tokey_(L, 2, &k, MAPNAME, NULL);
+  v.t = LUGO_SV_NIL;
+  if (lugo__sh_set(t, &k, &v, NULL) != LUGO_OK)
+    return luaL_error(L, MAPNAME ": not enough memory");
+  LUGO_EVENT(g->rt, LUGO_EV_SHWRITE, g->id, t, (long long)k.hash);
+  return 0;
+}
+
+/* m:Range(fn): fn(k, v) for each entry of a snapshot taken at the start,
+** until fn returns false.  fn may block: the loop goes on in a
+** continuation, its state in the snapshot userdata at index 3. */
+static int range_k(lua_State *L, int status, lua_KContext ctx) {
+  snap *s = (snap *)lua_touserdata(L, 3);
+  (void)status;
+  (void)ctx;
+  if (lua_gettop(L) > 3) {  /* fn's result */
+    int stop = lua_isboolean(L, 4) && !lua_toboolean(L, 4);
+    lua_settop(L, 3);
+    if (stop) s->i = s->n;
+  }
+  while (s->i < s->n) {
+    lugo_shslot *e = &s->e[s->i++];
+    hold *h;
+    lua_pushvalue(L, 2);
+    pushheld(L, &e->k);
+    h = newhold(L);
+    h->v = e->v;  /* the snapshot keeps its own reference */
+    lugo__shval_grab(&h->v);
+    map_push(L);
+    lua_callk(L, 2, 1, 0, range_k);
+    {
+      int stop = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+      lua_settop(L, 3);
+      if (stop) break;
+    }
+  }
+  lugo__sh_snapfree(s->e, s->n);  /* now, not when collected */
+  s->e = NULL;
+  s->n = s->i = 0;
+  return 0;
+}
+
+static int map_range(lua_State *L) {
+  lugo_shtable *t = checkmap(L, "Range");
+  lugo_G *g = lugo__checkG(L);
+  snap *s;
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  s = (snap *)lua_newuserdatauv(L, sizeof(snap), 0);
+  s->e = NULL;
+  s->n = s->i = 0;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SNAPMT) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, snap_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &SNAPMT);
+  }
+  lua_setmetatable(L, -2);
+  s->e = lugo__sh_snapshot(t, &s->n);
+  if (s->e == NULL && s->n != 0) {
+    s->n = 0;
+    return luaL_error(L, MAPNAME ": not enough memory");
+  }
+  LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, LUGO_SH_ALLKEYS);
+  return range_k(L, LUA_OK, 0);
+}
+
+static void syncmap_metatable(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"Load", map_load}, {"Store", map_store}, {"LoadOrStore", map_loadorstore},
+    {"Delete", map_delete}, {"Range", map_range}, {NULL, NULL}
+  };
+  lugo__obj_methods(L, methods, NULL);
+}
+
+const lugo_objtype lugo__syncmap_type = {8, MAPNAME, lugo__sh_free,
+                                         syncmap_metatable, NULL};
+
+int lugo__syncmap_new(lua_State *L) {
+  return l_syncmap(L);
+}

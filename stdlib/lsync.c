@@ -455,7 +455,8 @@ const lugo_objtype lugo__cond_type = {7, "sync.Cond", lugo__cond_free,
 int lugo__open_sync(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"Mutex", l_mutex}, {"RWMutex", l_rwmutex}, {"WaitGroup", l_waitgroup},
-    {"Once", l_once}, {"Cond", l_cond}, {NULL, NULL}
+    {"Once", l_once}, {"Cond", l_cond}, {"Map", lugo__syncmap_new},
+    {NULL, NULL}
   };
   luaL_newlib(L, fns);
   return 1;

@@ -433,9 +433,13 @@ static void reg_unlink(lugo_shreg *reg, lugo_shtable *t) {  /* holding reg->lk *
 }
 
 lugo_shtable *lugo__sh_new(lugo_shreg *reg) {
+  return lugo__sh_newtype(reg, &lugo__shtable_type);
+}
+
+lugo_shtable *lugo__sh_newtype(lugo_shreg *reg, const lugo_objtype *type) {
   lugo_shtable *t = (lugo_shtable *)calloc(1, sizeof(*t));
   if (t == NULL) return NULL;
-  lugo__obj_init(&t->obj, &lugo__shtable_type);
+  lugo__obj_init(&t->obj, type);
   t->gcidx = -1;
   t->reg = reg;
   if (reg) reg_add(reg, t);
@@ -544,6 +548,40 @@ int lugo__sh_set(lugo_shtable *t, lugo_shkey *k, lugo_shval *v, int *moved) {
   lugo__shval_free(&dropv);
   v->t = LUGO_SV_NIL;
   if (moved) *moved = mv;
+  return LUGO_OK;
+}
+
+int lugo__sh_setnx(lugo_shtable *t, lugo_shkey *k, lugo_shval *v,
+                   lugo_shval *old) {
+  int found = 0;
+  uint32_t i = 0;
+  if (lugo__shkey_own(k) != LUGO_OK) {
+    lugo__shval_free(v);
+    return LUGO_ENOMEM;
+  }
+  lock(t);
+  t->mod++;
+  if (t->m.cap > 0) i = map_find(&t->m, k, &found);
+  if (found) {
+    *old = t->m.slots[i].v;
+    lugo__shval_grab(old);  /* an atomic add: not a call that can block */
+  } else {
+    old->t = LUGO_SV_NIL;
+    if (!map_room(&t->m)) {
+      unlock(t);
+      lugo__shval_free(&k->v);
+      lugo__shval_free(v);
+      return LUGO_ENOMEM;
+    }
+    i = map_find(&t->m, k, &found);
+    map_put(&t->m, i, k, v);
+    v->t = LUGO_SV_NIL;
+  }
+  unlock(t);
+  if (found) {  /* nothing stored: what was to be is released */
+    lugo__shval_free(&k->v);
+    lugo__shval_free(v);
+  }
   return LUGO_OK;
 }
 
@@ -666,10 +704,16 @@ static int gc_addedge(gc *c, size_t src, size_t dst) {
   return 1;
 }
 
+/* a map the collector tracks: a shared table, or a sync.Map (the same
+** map under another type) */
+static int ismap(const lugo_obj *o) {
+  return o->type == &lugo__shtable_type || o->type == &lugo__syncmap_type;
+}
+
 /* a tracked table of this collection, or -1 */
 static long gc_table(gc *c, const lugo_obj *o) {
   const lugo_shtable *t = (const lugo_shtable *)o;
-  if (o->type != &lugo__shtable_type || t->reg != c->reg ||
+  if (!ismap(o) || t->reg != c->reg ||
       t->gcepoch != c->reg->epoch || t->gcidx < 0)
     return -1;
   return t->gcidx;
@@ -837,7 +881,7 @@ done:
       lugo_blob *b = c->blob[i]->b;
       size_t k;
       for (k = 0; k < b->nobjs; k++)
-        if (b->objs[k] && b->objs[k]->type == &lugo__shtable_type &&
+        if (b->objs[k] && ismap(b->objs[k]) &&
             ((lugo_shtable *)b->objs[k])->reg == reg &&
             ((lugo_shtable *)b->objs[k])->gcdead)
           b->objs[k] = NULL;
@@ -857,7 +901,7 @@ done:
 /* values of garbage tables that die with them hold no reference to drop */
 static int gc_skip(const lugo_shval *v, void *ud) {
   (void)ud;
-  if (v->t == LUGO_SV_OBJ && v->u.o->type == &lugo__shtable_type)
+  if (v->t == LUGO_SV_OBJ && ismap(v->u.o))
     return ((lugo_shtable *)v->u.o)->gcdead;
   return v->t == LUGO_SV_BLOB && v->u.b->dead;
 }

@@ -144,11 +144,15 @@ typedef struct lugo_shtable {
 } lugo_shtable;
 
 extern const lugo_objtype lugo__shtable_type;  /* stdlib/lshared.c */
+extern const lugo_objtype lugo__syncmap_type;  /* stdlib/lshared.c */
 
 /* A new empty table (refs 1), tracked by reg if not NULL (which may run
 ** the collector first, when enough tables were made since it last ran).
 ** NULL: out of memory.  Any thread holding no shared table's lock. */
 lugo_shtable *lugo__sh_new(lugo_shreg *reg);
+/* The same map under another object type (sync.Map, whose free function
+** must be lugo__sh_free). */
+lugo_shtable *lugo__sh_newtype(lugo_shreg *reg, const lugo_objtype *type);
 void lugo__sh_free(lugo_obj *o);
 
 /* Any thread.  Read t[k] into *out.  Without grab, a long string is
@@ -164,6 +168,13 @@ int lugo__sh_get(lugo_shtable *t, const lugo_shkey *k, lugo_shval *out,
 ** lock is dropped.  *moved (if not NULL) says whether #t changed.
 ** LUGO_OK, or LUGO_ENOMEM (nothing changed). */
 int lugo__sh_set(lugo_shtable *t, lugo_shkey *k, lugo_shval *v, int *moved);
+
+/* Any thread.  If t has k, *old gets its value (with references of its
+** own) and nothing changes; else t[k] = v (not nil) and *old is nil.  k
+** and v are consumed either way.  LUGO_OK, or LUGO_ENOMEM (nothing
+** changed). */
+int lugo__sh_setnx(lugo_shtable *t, lugo_shkey *k, lugo_shval *v,
+                   lugo_shval *old);
 
 /* Any thread.  #t: the border (keys 1..#t present, #t+1 absent). */
 lua_Integer lugo__sh_len(lugo_shtable *t);

@@ -473,6 +473,17 @@ static void test_runtime(void) {
                "a.keep = keep\n"
                "assert(a.keep.x.up == a.keep)\n"),
            LUGO_OK);
+  /* sync.Maps are the same maps: cycles through them are found too, and
+  ** their copied values (blobs) and objects freed */
+  CHECK_EQ(run(rt,
+               "local a, b = sync.Map(), sync.Map()\n"
+               "a:Store('b', b) b:Store('a', a) a:Store('self', a)\n"
+               "local s = shared.table()\n"
+               "s.m = a a:Store('s', s)\n"
+               "a:Store('copy', {1, 2, {3}, f = function() return a end})\n"
+               "assert(a:Load('copy')[3][1] == 3)\n"
+               "assert(rawequal(a:Load('copy').f(), a))\n"),
+           LUGO_OK);
   CU_ASSERT(lugo__shreg_count(rt->shreg) > 0);  /* cycles, not yet found */
   lugo_close(rt);  /* collects them */
 }
