@@ -50,7 +50,7 @@ static int with_locked(lua_State *L, lua_KContext ctx);
 static int once_locked(lua_State *L, lua_KContext ctx);
 
 static int locked(lua_State *L, lugo_G *g, lua_KContext ctx) {
-  LUGO_EVENT(g->rt, LUGO_EV_LOCK, g->id, CTXMU(ctx), 0);
+  if (g) LUGO_EVENT(g->rt, LUGO_EV_LOCK, g->id, CTXMU(ctx), 0);
   switch (CTXFOR(ctx)) {
     case FOR_WITH: return with_locked(L, ctx);
     case FOR_ONCE: return once_locked(L, ctx);
@@ -87,9 +87,12 @@ static int lock_k(lua_State *L, int status, lua_KContext ctx) {
 }
 
 static int dolock(lua_State *L, lugo_mutex *m, lua_KContext ctx) {
-  lugo_G *g = lugo__checkG(L);
-  if (lugo__mutex_lock(m, NULL, 0) == LUGO_SYNC_DONE) return locked(L, g, ctx);
-  return lockslow(L, g, ctx, 0);
+  if (lugo__mutex_fastlock(m)) return locked(L, lugo__G(L), ctx);
+  {
+    lugo_G *g = lugo__checkG(L);  /* parking needs a goroutine */
+    if (lugo__mutex_lock(m, NULL, 0) == LUGO_SYNC_DONE) return locked(L, g, ctx);
+    return lockslow(L, g, ctx, 0);
+  }
 }
 
 static int l_lock(lua_State *L) {
@@ -99,7 +102,7 @@ static int l_lock(lua_State *L) {
 
 static int unlock(lua_State *L, lugo_mutex *m) {
   lugo_G *g = lugo__G(L);
-  if (lugo__mutex_unlock(m) != LUGO_SYNC_DONE)
+  if (!lugo__mutex_fastunlock(m) && lugo__mutex_unlock(m) != LUGO_SYNC_DONE)
     return luaL_error(L, "sync: unlock of unlocked mutex");
   if (g) LUGO_EVENT(g->rt, LUGO_EV_UNLOCK, g->id, m, 0);
   return 0;

@@ -37,6 +37,9 @@ void lugo__obj_release(lugo_obj *o) {
 
 static int obj_gc(lua_State *L) {
   lugo_obj **box = (lugo_obj **)lua_touserdata(L, 1);
+  lugo_G *g = lugo__G(L);
+  if (g != NULL && g->lastbox == (void *)box) g->lastbox = NULL;  /* see
+                                                         lugo__obj_test */
   if (box && *box) {
     lugo__obj_release(*box);
     *box = NULL;
@@ -119,13 +122,21 @@ int lugo__obj_pushknown(lua_State *L, lugo_obj *o) {
   return 0;
 }
 
+/* The goroutine remembers the last object it checked (g->lastbox, of
+** type g->lasttype): a loop calling one object's methods checks its
+** metatable once.  Safe because a box lives until its __gc (obj_gc),
+** which forgets it, and its object never changes. */
 lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
   lugo_obj **box = (lugo_obj **)lua_touserdata(L, idx);
   const lugo_objtype *bt;
-  if (box == NULL || !lua_getmetatable(L, idx)) return NULL;
+  if (box == NULL) return NULL;
   if (t != NULL) {  /* the fast path: compare with t's metatable */
     lugo_G *g = lugo__G(L);
     int same;
+    if (g != NULL && g->lastbox == (void *)box && g->lasttype == t &&
+        lua_type(L, idx) == LUA_TUSERDATA)  /* not a light one, same address */
+      return *box;
+    if (!lua_getmetatable(L, idx)) return NULL;
     if (g != NULL && g->objmt[t->id] != NULL) {
       same = lua_topointer(L, -1) == g->objmt[t->id];
       lua_pop(L, 1);
@@ -136,8 +147,13 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
       if (same && g != NULL) g->objmt[t->id] = lua_topointer(L, -1);
       lua_pop(L, 2);
     }
+    if (same && g != NULL && *box != NULL) {
+      g->lastbox = box;
+      g->lasttype = t;
+    }
     return same ? *box : NULL;
   }
+  if (!lua_getmetatable(L, idx)) return NULL;
   lua_getfield(L, -1, TYPE_FIELD);
   bt = (const lugo_objtype *)lua_touserdata(L, -1);
   lua_pop(L, 2);
@@ -151,17 +167,14 @@ lugo_obj *lugo__obj_check(lua_State *L, int idx, const lugo_objtype *t) {
   return o;
 }
 
-lugo_obj *lugo__obj_checkarg(lua_State *L, int idx, const lugo_objtype *t,
-                             const char *what, const char *fname) {
-  lugo_obj *o = lugo__obj_test(L, idx, t);
-  if (o == NULL) {
-    const char *got = luaL_typename(L, idx);
-    if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
-      got = lua_tostring(L, -1);  /* another lugo object: say which */
-    luaL_error(L, "bad argument #%d to '%s' (%s expected, got %s)", idx, fname,
-               what, got);
-  }
-  return o;
+lugo_obj *lugo__obj_argerror(lua_State *L, int idx, const char *what,
+                             const char *fname) {
+  const char *got = luaL_typename(L, idx);
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+    got = lua_tostring(L, -1);  /* another lugo object: say which */
+  luaL_error(L, "bad argument #%d to '%s' (%s expected, got %s)", idx, fname,
+             what, got);
+  return NULL;
 }
 
 int lugo__obj_keepkey(lua_State *L, int reg, void *k) {

@@ -65,8 +65,15 @@ void lugo__obj_methods(lua_State *L, const luaL_Reg *methods,
 /* [-0, +0, v] As lugo__obj_test, raising "bad argument #idx to 'fname'
 ** (what expected, got ...)": methods name themselves, since a call
 ** through pcall leaves Lua no name to report. */
-lugo_obj *lugo__obj_checkarg(lua_State *L, int idx, const lugo_objtype *t,
-                             const char *what, const char *fname);
+lugo_obj *lugo__obj_argerror(lua_State *L, int idx, const char *what,
+                             const char *fname);
+static inline lugo_obj *lugo__obj_checkarg(lua_State *L, int idx,
+                                           const lugo_objtype *t,
+                                           const char *what,
+                                           const char *fname) {
+  lugo_obj *o = lugo__obj_test(L, idx, t);
+  return o ? o : lugo__obj_argerror(L, idx, what, fname);
+}
 
 /* [-0, +0, -] Is registry key k (a light userdata) one of lugo's own that
 ** a pooled state keeps (object metatables, the intern table)? */

@@ -92,6 +92,8 @@ struct lugo_G {
                               plus one (0: none) */
   const void *objmt[LUGO_NOBJTYPES];  /* this state's object metatables,
                                          by type id (obj.c; owner M) */
+  void *lastbox;                      /* the last object checked, and */
+  const struct lugo_objtype *lasttype;  /* its type (obj.c; owner M) */
   lugo_blob *inblob;       /* a blob being decoded (owner M) */
   char *shbuf;             /* shared.c's buffer for long strings read from
                               shared tables, shcap bytes (owner M) */

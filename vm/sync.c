@@ -18,8 +18,6 @@
 
 #include "sema.h"
 
-enum { MU_LOCKED = 1, MU_WAITERS = 2 };
-
 #define STARVE_NS 1000000  /* a waiter this long gets the lock handed over */
 
 /* ---------------------------------------------------------------------
@@ -144,7 +142,7 @@ static int mu_lockslow(lugo_mutex *m, lugo_G *g, int again) {
 }
 
 int lugo__mutex_lock(lugo_mutex *m, lugo_G *g, int again) {
-  if (lugo_cas(&m->state, 0, MU_LOCKED)) return LUGO_SYNC_DONE;
+  if (lugo__mutex_fastlock(m)) return LUGO_SYNC_DONE;
   return mu_lockslow(m, g, again);
 }
 
@@ -182,7 +180,7 @@ static lugo_swaiter *mu_release(lugo_mutex *m) {
 
 int lugo__mutex_unlock(lugo_mutex *m) {
   lugo_swaiter *w;
-  if (lugo_cas(&m->state, MU_LOCKED, 0)) return LUGO_SYNC_DONE;
+  if (lugo__mutex_fastunlock(m)) return LUGO_SYNC_DONE;
   pthread_mutex_lock(&m->lk);
   if (!(lugo_load(&m->state) & MU_LOCKED)) {
     pthread_mutex_unlock(&m->lk);

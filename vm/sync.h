@@ -37,6 +37,8 @@ typedef struct lugo_mutex {
   int woken;            /* guarded by lk: a woken waiter is on its way */
 } lugo_mutex;
 
+enum { MU_LOCKED = 1, MU_WAITERS = 2 };
+
 extern const lugo_objtype lugo__mutex_type;  /* stdlib/lsync.c */
 
 lugo_mutex *lugo__mutex_new(void);            /* NULL: out of memory */
@@ -50,6 +52,14 @@ int lugo__mutex_lock(lugo_mutex *m, lugo_G *g, int again);
 int lugo__mutex_woken(lugo_mutex *m, lugo_G *g);
 /* Any thread.  DONE, or ERR if it was not locked. */
 int lugo__mutex_unlock(lugo_mutex *m);
+
+/* the one-CAS fast paths, inline for the bindings; 0: take the slow path */
+static inline int lugo__mutex_fastlock(lugo_mutex *m) {
+  return lugo_cas(&m->state, 0, MU_LOCKED);
+}
+static inline int lugo__mutex_fastunlock(lugo_mutex *m) {
+  return lugo_cas(&m->state, MU_LOCKED, 0);
+}
 /* Owner of g, after an interrupted park: leave the queue. */
 void lugo__mutex_cancel(lugo_mutex *m, lugo_G *g);
 
