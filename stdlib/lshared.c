@@ -714,10 +714,8 @@ static int snap_next(lua_State *L) {
   return 2;
 }
 
-/* pairs(t) -> iterator, t, nil  [-0, +3, e] */
-static int sh_pairs(lua_State *L) {
-  lugo_shtable *t = checksh(L, "__pairs");
-  lugo_G *g = lugo__checkG(L);
+/* [-0, +1, e] a snapshot of t's entries, in a userdata that frees it */
+static snap *newsnap(lua_State *L, lugo_shtable *t, const char *what) {
   snap *s = (snap *)lua_newuserdatauv(L, sizeof(snap), 0);
   s->e = NULL;
   s->n = s->i = 0;
@@ -733,8 +731,16 @@ static int sh_pairs(lua_State *L) {
   s->e = lugo__sh_snapshot(t, &s->n);
   if (s->e == NULL && s->n != 0) {
     s->n = 0;
-    return luaL_error(L, "shared.table: not enough memory");
+    luaL_error(L, "%s: not enough memory", what);
   }
+  return s;
+}
+
+/* pairs(t) -> iterator, t, nil  [-0, +3, e] */
+static int sh_pairs(lua_State *L) {
+  lugo_shtable *t = checksh(L, "__pairs");
+  lugo_G *g = lugo__checkG(L);
+  newsnap(L, t, "shared.table");
   LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, LUGO_SH_ALLKEYS);
   lua_pushcclosure(L, snap_next, 1);
   lua_pushvalue(L, 1);
@@ -1121,26 +1127,9 @@ static int range_k(lua_State *L, int status, lua_KContext ctx) {
 static int map_range(lua_State *L) {
   lugo_shtable *t = checkmap(L, "Range");
   lugo_G *g = lugo__checkG(L);
-  snap *s;
   luaL_checktype(L, 2, LUA_TFUNCTION);
   lua_settop(L, 2);
-  s = (snap *)lua_newuserdatauv(L, sizeof(snap), 0);
-  s->e = NULL;
-  s->n = s->i = 0;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SNAPMT) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, snap_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &SNAPMT);
-  }
-  lua_setmetatable(L, -2);
-  s->e = lugo__sh_snapshot(t, &s->n);
-  if (s->e == NULL && s->n != 0) {
-    s->n = 0;
-    return luaL_error(L, MAPNAME ": not enough memory");
-  }
+  newsnap(L, t, MAPNAME);
   LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, LUGO_SH_ALLKEYS);
   return range_k(L, LUA_OK, 0);
 }
