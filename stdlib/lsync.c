@@ -6,6 +6,7 @@
 */
 #include <lauxlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "lugolib.h"
 #include "marshal.h"
@@ -41,8 +42,12 @@ static int l_mutex(lua_State *L) {
 
 /* The continuation context of a Lock: the mutex, tagged in its low bits
 ** with what the lock is for (objects are malloc'd: 16-byte aligned) */
-enum { FOR_LOCK, FOR_WITH, FOR_ONCE };
-#define TAGS ((lua_KContext)3)
+enum { FOR_LOCK, FOR_WITH, FOR_ONCE, FOR_RELOCK, FOR_RAISE };
+/* FOR_RELOCK: Cond.Wait taking its mutex back; an interrupt meanwhile is
+** raised once it holds it (Go's Wait always returns holding the lock, and
+** mu:With's error path must unlock our lock, not another goroutine's).
+** FOR_RAISE: the same after the interrupt came, its message on top. */
+#define TAGS ((lua_KContext)7)  /* malloc'd objects: 8-byte aligned at least */
 #define CTXMU(ctx) ((lugo_mutex *)((ctx) & ~TAGS))
 #define CTXFOR(ctx) ((int)((ctx) & TAGS))
 
@@ -54,6 +59,7 @@ static int locked(lua_State *L, lugo_G *g, lua_KContext ctx) {
   switch (CTXFOR(ctx)) {
     case FOR_WITH: return with_locked(L, ctx);
     case FOR_ONCE: return once_locked(L, ctx);
+    case FOR_RAISE: return lua_error(L);
     default: return 0;
   }
 }
@@ -78,11 +84,19 @@ static int lock_k(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
   if (g->interrupted) {
     lugo__mutex_cancel(m, g);
-    lugo__check_interrupt(L, g);
-  }
-  if (lugo__mutex_woken(m, g) ||
-      lugo__mutex_lock(m, NULL, 0) == LUGO_SYNC_DONE)
+    if (CTXFOR(ctx) == FOR_RELOCK) {  /* raise it once the lock is ours */
+      lua_pushstring(L, g->intrmsg ? g->intrmsg : "interrupted");
+      ctx = (lua_KContext)m | FOR_RAISE;
+    } else if (CTXFOR(ctx) != FOR_RAISE) {
+      lugo__check_interrupt(L, g);
+    }
+    g->interrupted = 0;  /* raising one already: keep taking the lock */
+    free(g->intrmsg);
+    g->intrmsg = NULL;
+  } else if (lugo__mutex_woken(m, g)) {
     return locked(L, g, ctx);
+  }
+  if (lugo__mutex_lock(m, NULL, 0) == LUGO_SYNC_DONE) return locked(L, g, ctx);
   return lockslow(L, g, ctx, 1);
 }
 
@@ -403,17 +417,24 @@ static int l_cond(lua_State *L) {
   return pushnew(L, (lugo_obj *)lugo__cond_new(mu), "sync.Cond");
 }
 
-/* woken: take the mutex again before Wait returns (an interrupted Wait
-** raises without it) */
+/* woken: take the mutex again before Wait returns.  Interrupted too, as
+** Go's Wait always returns holding it: mu:With(function() c:Wait() end)
+** unlocks in its error path, which must not release another goroutine's
+** lock.  (A shutdown still raises without it.) */
 static int cwait_k(lua_State *L, int status, lua_KContext ctx) {
   lugo_G *g = lugo__G(L);
   lugo_cond *c = (lugo_cond *)ctx;
   (void)status;
   if (g->interrupted) {
     lugo__cond_cancel(c, g);
-    lugo__check_interrupt(L, g);
+    g->interrupted = 0;
+    lua_settop(L, 1);
+    lua_pushstring(L, g->intrmsg ? g->intrmsg : "interrupted");
+    free(g->intrmsg);
+    g->intrmsg = NULL;
+    return dolock(L, c->mu, (lua_KContext)c->mu | FOR_RAISE);
   }
-  return dolock(L, c->mu, (lua_KContext)c->mu);
+  return dolock(L, c->mu, (lua_KContext)c->mu | FOR_RELOCK);
 }
 
 static int l_cwait(lua_State *L) {

@@ -133,8 +133,15 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
   if (t != NULL) {  /* the fast path: compare with t's metatable */
     lugo_G *g = lugo__G(L);
     int same;
+    /* a hit needs the same object in the box, not only the same address:
+    ** a box freed without its __gc (debug.setmetatable(box, nil), or its
+    ** metatable's __gc removed through debug.getmetatable) is not
+    ** forgotten, and its address may come back as another userdata.  The
+    ** object cached is alive either way (that box's reference was never
+    ** released), and rawlen (0 for a light userdata) keeps *box in the
+    ** userdata's memory. */
     if (g != NULL && g->lastbox == (void *)box && g->lasttype == t &&
-        lua_type(L, idx) == LUA_TUSERDATA)  /* not a light one, same address */
+        lua_rawlen(L, idx) == sizeof(*box) && *box == g->lastobj)
       return *box;
     if (!lua_getmetatable(L, idx)) return NULL;
     if (g != NULL && g->objmt[t->id] != NULL) {
@@ -149,6 +156,7 @@ lugo_obj *lugo__obj_test(lua_State *L, int idx, const lugo_objtype *t) {
     }
     if (same && g != NULL && *box != NULL) {
       g->lastbox = box;
+      g->lastobj = *box;
       g->lasttype = t;
     }
     return same ? *box : NULL;

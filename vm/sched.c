@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "sync.h"
 #include "timer.h"
 
 static __thread lugo_M *tls_m __attribute__((tls_model("initial-exec")));
@@ -1032,7 +1033,10 @@ void lugo__sched_free(lugo_runtime *rt) {
   lugo_G *g;
   /* first take every parked G's waiters off the channels, which outlive
   ** them while other states are being closed */
-  for (g = rt->allg; g != NULL; g = g->allnext) lugo__chan_unpark(g);
+  for (g = rt->allg; g != NULL; g = g->allnext) {
+    lugo__chan_unpark(g);
+    lugo__sync_unpark(g);  /* and sync queues (Mutex, WaitGroup, ...) */
+  }
   while ((m = rt->allm) != NULL) {
     rt->allm = m->alllink;
     lugo__sema_destroy(&m->park);

@@ -51,6 +51,7 @@ struct lugo_swaiter {
   int ticket;                 /* guarded by lk: the waker handed it what
                                  it waited for (Mutex: the lock) */
   int64_t since;              /* when it began waiting (ns; owner) */
+  lugo_obj *obj;              /* the object it queued on last (owner) */
 };
 
 struct lugo_G {
@@ -92,7 +93,8 @@ struct lugo_G {
                               plus one (0: none) */
   const void *objmt[LUGO_NOBJTYPES];  /* this state's object metatables,
                                          by type id (obj.c; owner M) */
-  void *lastbox;                      /* the last object checked, and */
+  void *lastbox;                      /* the last box checked, the */
+  struct lugo_obj *lastobj;           /* object it held, and */
   const struct lugo_objtype *lasttype;  /* its type (obj.c; owner M) */
   lugo_blob *inblob;       /* a blob being decoded (owner M) */
   char *shbuf;             /* shared.c's buffer for long strings read from

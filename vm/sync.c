@@ -68,10 +68,11 @@ static void readyall(lugo_swaiter *list) {
 }
 
 /* g waits: queue its waiter and make the park winnable (holding lk) */
-static void sq_wait(lugo_squeue *q, lugo_G *g, int front) {
+static void sq_wait(lugo_squeue *q, lugo_G *g, int front, lugo_obj *obj) {
   lugo_swaiter *w = &g->sw;
   w->g = g;
   w->ticket = 0;
+  w->obj = obj;
   sq_push(q, w, front);
   lugo__park_publish(g);
 }
@@ -136,7 +137,7 @@ static int mu_lockslow(lugo_mutex *m, lugo_G *g, int again) {
     }
   }
   if (!again) g->sw.since = lugo__nanotime();
-  sq_wait(&m->q, g, again);
+  sq_wait(&m->q, g, again, &m->obj);
   pthread_mutex_unlock(&m->lk);
   return LUGO_SYNC_PARKED;
 }
@@ -221,11 +222,20 @@ void lugo__wg_free(lugo_obj *o) {
 int lugo__wg_add(lugo_waitgroup *wg, int64_t delta) {
   int64_t c = lugo_load(&wg->count);
   lugo_swaiter *w, *woken = NULL;
-  do {
+  for (;;) {
     if (c + delta < 0) return LUGO_SYNC_ERR;
-  } while (!atomic_compare_exchange_weak(&wg->count, &c, c + delta));
-  if (c + delta != 0 || delta == 0) return LUGO_SYNC_DONE;
-  pthread_mutex_lock(&wg->lk);  /* zero: wake every waiter */
+    if (c + delta != 0 || delta == 0) {  /* not to zero: one CAS */
+      if (atomic_compare_exchange_weak(&wg->count, &c, c + delta))
+        return LUGO_SYNC_DONE;
+      continue;
+    }
+    /* to zero: under lk, so the waiters woken are exactly those that
+    ** queued (under lk) while the counter was above zero; a Wait after
+    ** a later Add(n) from zero must not be woken by this Done */
+    pthread_mutex_lock(&wg->lk);
+    if (atomic_compare_exchange_strong(&wg->count, &c, 0)) break;
+    pthread_mutex_unlock(&wg->lk);
+  }
   while ((w = sq_pop(&wg->q)) != NULL) {
     w->next = woken;  /* a private list, readied after unlock */
     woken = w;
@@ -243,7 +253,7 @@ int lugo__wg_wait(lugo_waitgroup *wg, lugo_G *g) {
     pthread_mutex_unlock(&wg->lk);
     return LUGO_SYNC_DONE;
   }
-  sq_wait(&wg->q, g, 0);
+  sq_wait(&wg->q, g, 0, &wg->obj);
   pthread_mutex_unlock(&wg->lk);
   return LUGO_SYNC_PARKED;
 }
@@ -341,7 +351,7 @@ static int rw_slow(lugo_rwmutex *rw, lugo_G *g, int read) {
       break;
     }
   }
-  sq_wait(read ? &rw->rq : &rw->wq, g, 0);
+  sq_wait(read ? &rw->rq : &rw->wq, g, 0, &rw->obj);
   pthread_mutex_unlock(&rw->lk);
   return LUGO_SYNC_PARKED;
 }
@@ -440,15 +450,17 @@ void lugo__cond_free(lugo_obj *o) {
 int lugo__cond_wait(lugo_cond *c, lugo_G *g) {
   if (!(lugo_load(&c->mu->state) & MU_LOCKED)) return LUGO_SYNC_ERR;
   pthread_mutex_lock(&c->lk);
-  sq_wait(&c->q, g, 0);
+  sq_wait(&c->q, g, 0, &c->obj);
   pthread_mutex_unlock(&c->lk);
   if (lugo__mutex_unlock(c->mu) != LUGO_SYNC_DONE) {
-    /* unlocked by someone else meanwhile: take g back, unless a Signal
-    ** already chose it (then it stays woken, and raises after the park) */
+    /* unlocked by someone else meanwhile: take g back if we can claim
+    ** its park ourselves.  The park was published: a Signal or an
+    ** interrupt may have won it already, and will ready g; then g must
+    ** park (the continuation sees what happened), never cancel. */
     int mine;
     pthread_mutex_lock(&c->lk);
-    mine = g->sw.queued;
-    if (mine) sq_unlink(&c->q, &g->sw);
+    mine = g->sw.queued && lugo_cas(&g->parkwin, 0, 1);
+    if (g->sw.queued) sq_unlink(&c->q, &g->sw);  /* mine, or interrupted */
     pthread_mutex_unlock(&c->lk);
     if (mine) return LUGO_SYNC_ERR;
   }
@@ -471,6 +483,26 @@ void lugo__cond_cancel(lugo_cond *c, lugo_G *g) {
   pthread_mutex_lock(&c->lk);
   if (g->sw.queued) sq_unlink(&c->q, &g->sw);
   pthread_mutex_unlock(&c->lk);
+}
+
+/* ---------------------------------------------------------------------
+** shutdown: a goroutine freed while queued on a sync object must leave
+** the queue first (the object outlives it while other states close, and
+** their finalizers or a WaitGroup.Go's Done walk the queue)
+** ------------------------------------------------------------------- */
+
+void lugo__sync_unpark(lugo_G *g) {
+  lugo_obj *o = g->sw.obj;
+  if (o == NULL || !g->sw.queued) return;  /* every M has stopped */
+  if (o->type == &lugo__mutex_type || o->type == &lugo__once_type)
+    lugo__mutex_cancel((lugo_mutex *)o, g);
+  else if (o->type == &lugo__rwmutex_type)
+    lugo__rw_cancel((lugo_rwmutex *)o, g);
+  else if (o->type == &lugo__waitgroup_type)
+    lugo__wg_cancel((lugo_waitgroup *)o, g);
+  else if (o->type == &lugo__cond_type)
+    lugo__cond_cancel((lugo_cond *)o, g);
+  g->sw.obj = NULL;
 }
 
 /* ---------------------------------------------------------------------

@@ -136,6 +136,10 @@ int lugo__cond_wait(lugo_cond *c, lugo_G *g);
 void lugo__cond_signal(lugo_cond *c, int all);
 void lugo__cond_cancel(lugo_cond *c, lugo_G *g);
 
+/* Shutdown, every M stopped: take g off the sync queue it is on, if any
+** (before g is freed: lugo__sched_free). */
+void lugo__sync_unpark(lugo_G *g);
+
 /* ---- a value kept for many readers (atomic.Value): refcounted, never
 ** changed once made, so readers copy it without a lock */
 typedef struct lugo_sval {

@@ -210,6 +210,67 @@ static void test_interrupt_storm_sync(void) {
   }
 }
 
+/* lugo_close with goroutines parked on sync objects: each leaves its
+** queue before it is freed (a WaitGroup.Go's Done, run as its goroutine is
+** freed, or a finalizer unlocking a Mutex, would walk the queue into a
+** freed goroutine).  One P: a goroutine that sends on `ready` runs on
+** into its Wait or Lock and parks before main goes on. */
+static void test_close_with_sync_parked(void) {
+  lugo_runtime *rt = newrt(1);
+  CHECK_EQ(run(rt,
+    "local wg, c, ready = sync.WaitGroup(), chan(), chan()\n"
+    "wg:Go(function(c) c:recv() end, c)   -- never ends: Done at close\n"
+    "go(function(wg, ready) ready:send(true) wg:Wait() end, wg, ready)\n"
+    "ready:recv()\n"
+    "local mu, rw = sync.Mutex(), sync.RWMutex()\n"
+    "mu:Lock() rw:Lock()\n"
+    "go(function(mu, ready) ready:send(true) mu:Lock() end, mu, ready)\n"
+    "ready:recv()\n"
+    "go(function(rw, ready) ready:send(true) rw:RLock() end, rw, ready)\n"
+    "ready:recv()\n"
+    "local cond = sync.Cond(sync.Mutex())\n"
+    "go(function(cond, ready) ready:send(true) cond.Wait(cond) end, cond, ready)\n",
+    NULL), LUGO_OK);
+  lugo_close(rt);  /* ASan: no use after free of the parked goroutines */
+}
+
+/* An interrupted Cond.Wait takes the mutex back before it raises (Go's
+** Wait always returns holding it), so mu:With's error path unlocks its
+** own lock, never one another goroutine holds meanwhile.  The host fires
+** until the interrupt lands in the Wait (nothing else wakes it).  If it
+** lands before the other goroutine takes the mutex, the old code passed
+** too; the path that takes the lock back, then raises, runs either way. */
+static void test_with_cond_interrupt(void) {
+  lugo_runtime *rt = newrt(2);
+  lua_State *L = lugo_newstate(rt);
+  lugo_goid id;
+  char *msg = NULL;
+  int r;
+  luaL_loadstring(L,
+    "local mu = sync.Mutex()\n"
+    "local c = sync.Cond(mu)\n"
+    "local go_, bholds = chan(1), atomic.Bool(false)\n"
+    "go(function(mu, c, go_, bholds)\n"
+    "  go_:recv() mu:Lock()      -- free once main is in Wait\n"
+    "  bholds:Store(true)\n"
+    "  for _ = 1, 2000 do runtime.Gosched() end\n"
+    "  bholds:Store(false) mu:Unlock()\n"
+    "end, mu, c, go_, bholds)\n"
+    "local ok, err = pcall(mu.With, mu, function() go_:send(true) c:Wait() end)\n"
+    "assert(not ok and tostring(err):find('interrupted by the host'), tostring(err))\n"
+    "assert(not bholds:Load(), 'With unlocked a mutex held by another goroutine')\n"
+    "assert(mu:TryLock()) mu:Unlock()\n");
+  lugo_hold(rt);  /* we will interrupt it: not a deadlock */
+  lugo_spawn(rt, L, 0, &id);
+  while (lugo_interrupt(rt, id, "interrupted by the host") == 0) sched_yield();
+  lugo_release(rt);
+  r = lugo_wait(rt, id, &msg);
+  if (r != LUGO_OK && msg) fprintf(stderr, "\n  %s\n", msg);
+  CHECK_EQ(r, LUGO_OK);
+  free(msg);
+  lugo_close(rt);
+}
+
 static void test_release_finds_deadlock(void) {
   /* a goroutine blocked while the host held the runtime is reported when
   ** the host lets go */
@@ -285,7 +346,9 @@ int main(void) {
     {"interrupt", test_interrupt},
     {"release finds deadlock", test_release_finds_deadlock},
     {"interrupt storm", test_interrupt_storm},
-    {"interrupt storm sync", test_interrupt_storm_sync}, {"close with parked", test_close_with_parked},
+    {"interrupt storm sync", test_interrupt_storm_sync},
+    {"close with sync parked", test_close_with_sync_parked},
+    {"With + interrupted Cond.Wait", test_with_cond_interrupt}, {"close with parked", test_close_with_parked},
     {"two runtimes", test_two_runtimes}, {"events", test_events}, {NULL, NULL}
   };
   return cutil_run("sched", tests);
