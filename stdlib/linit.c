@@ -57,23 +57,15 @@ static int l_exit(lua_State *L) {
 }
 
 static int open_lugo(lua_State *L) {
+  static const char *const names[] = {
+    "go", "chan", "select", "time", "runtime", "sync", "atomic", "shared", NULL
+  };
+  const char *const *n;
   lua_newtable(L);
-  lua_getglobal(L, "go");
-  lua_setfield(L, -2, "go");
-  lua_getglobal(L, "chan");
-  lua_setfield(L, -2, "chan");
-  lua_getglobal(L, "select");
-  lua_setfield(L, -2, "select");
-  lua_getglobal(L, "time");
-  lua_setfield(L, -2, "time");
-  lua_getglobal(L, "runtime");
-  lua_setfield(L, -2, "runtime");
-  lua_getglobal(L, "sync");
-  lua_setfield(L, -2, "sync");
-  lua_getglobal(L, "atomic");
-  lua_setfield(L, -2, "atomic");
-  lua_getglobal(L, "shared");
-  lua_setfield(L, -2, "shared");
+  for (n = names; *n; n++) {
+    lua_getglobal(L, *n);
+    lua_setfield(L, -2, *n);
+  }
   return 1;
 }
 

@@ -106,6 +106,61 @@ static inline uint64_t mix64(uint64_t x) {  /* splitmix64's finalizer */
   return x;
 }
 
+/* a pointer -> pointer map (open addressing; zeroed is empty; it only
+** grows): the collector's blob index, a freeze's table -> node memo */
+typedef struct ptrmap {
+  const void **k;
+  void **v;
+  size_t n, cap;
+} ptrmap;
+
+/* the value slot of key, or NULL */
+static void **ptrmap_get(const ptrmap *m, const void *key) {
+  size_t j;
+  if (m->cap == 0) return NULL;
+  for (j = mix64((uintptr_t)key) & (m->cap - 1); m->k[j]; j = (j + 1) & (m->cap - 1))
+    if (m->k[j] == key) return &m->v[j];
+  return NULL;
+}
+
+/* a new slot for key (not in m yet); NULL: no memory */
+static void **ptrmap_add(ptrmap *m, const void *key) {
+  size_t j;
+  if ((m->n + 1) * 2 > m->cap) {
+    size_t cap = m->cap ? 2 * m->cap : 16, i;
+    const void **k = (const void **)calloc(cap, sizeof(*k));
+    void **v = (void **)malloc(cap * sizeof(*v));
+    if (k == NULL || v == NULL) {
+      free(k);
+      free(v);
+      return NULL;
+    }
+    for (i = 0; i < m->cap; i++) {
+      if (m->k[i] == NULL) continue;
+      for (j = mix64((uintptr_t)m->k[i]) & (cap - 1); k[j]; j = (j + 1) & (cap - 1)) {}
+      k[j] = m->k[i];
+      v[j] = m->v[i];
+    }
+    free(m->k);
+    free(m->v);
+    m->k = k;
+    m->v = v;
+    m->cap = cap;
+  }
+  for (j = mix64((uintptr_t)key) & (m->cap - 1); m->k[j]; j = (j + 1) & (m->cap - 1)) {}
+  m->k[j] = key;
+  m->n++;
+  return &m->v[j];
+}
+
+static void ptrmap_free(ptrmap *m) {
+  free(m->k);
+  free(m->v);
+  m->k = NULL;
+  m->v = NULL;
+  m->n = m->cap = 0;
+}
+
 static inline uint64_t rd8(const char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static inline uint64_t rd4(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
@@ -377,9 +432,7 @@ struct lugo_fzgroup {
   size_t n, cap;
   /* while building (lugo__fz_shared): shared table -> node, each table
   ** grabbed until the build is done (so no address is reused meanwhile) */
-  lugo_shtable **memok;
-  lugo_frozen **memov;
-  size_t memon, memocap;
+  ptrmap memo;
   lugo_fzgroup *freenext;
 };
 
@@ -678,9 +731,7 @@ typedef struct gc {
   size_t nt;
   lugo_shblob **blob;   /* nodes nt..nt+nb-1 */
   size_t nb, capb;
-  lugo_shblob **bmap;   /* open addressing: blob -> its index (bidx) */
-  uint32_t *bidx;
-  size_t bcap;
+  ptrmap bmap;          /* blob -> its index */
   uint32_t *esrc, *edst;  /* edges */
   size_t ne, cape;
   int oom;
@@ -719,38 +770,12 @@ static long gc_table(gc *c, const lugo_obj *o) {
   return t->gcidx;
 }
 
-static int gc_rehash(gc *c) {
-  size_t cap = c->bcap ? 2 * c->bcap : 64, i;
-  lugo_shblob **m = (lugo_shblob **)calloc(cap, sizeof(*m));
-  uint32_t *x = (uint32_t *)malloc(cap * sizeof(*x));
-  if (m == NULL || x == NULL) {
-    free(m);
-    free(x);
-    return c->oom = 1, 0;
-  }
-  for (i = 0; i < c->bcap; i++) {
-    size_t j;
-    if (c->bmap[i] == NULL) continue;
-    for (j = mix64((uintptr_t)c->bmap[i]) & (cap - 1); m[j]; j = (j + 1) & (cap - 1)) {}
-    m[j] = c->bmap[i];
-    x[j] = c->bidx[i];
-  }
-  free(c->bmap);
-  free(c->bidx);
-  c->bmap = m;
-  c->bidx = x;
-  c->bcap = cap;
-  return 1;
-}
-
 /* the node of blob b, made (with its edges) on first sight; -1: no memory.
 ** The caller holds the lock of a table holding b. */
 static long gc_blob(gc *c, lugo_shblob *b) {
-  size_t j, k;
-  if ((c->nb + 1) * 2 > c->bcap && !gc_rehash(c)) return -1;
-  for (j = mix64((uintptr_t)b) & (c->bcap - 1); c->bmap[j];
-       j = (j + 1) & (c->bcap - 1))
-    if (c->bmap[j] == b) return (long)(c->nt + c->bidx[j]);
+  size_t k;
+  void **slot = ptrmap_get(&c->bmap, b);
+  if (slot) return (long)(c->nt + (uintptr_t)*slot);
   if (c->nb == c->capb) {
     size_t cap = c->capb ? 2 * c->capb : 64;
     lugo_shblob **nb = (lugo_shblob **)realloc(c->blob, cap * sizeof(*nb));
@@ -758,8 +783,8 @@ static long gc_blob(gc *c, lugo_shblob *b) {
     c->blob = nb;
     c->capb = cap;
   }
-  c->bmap[j] = b;
-  c->bidx[j] = (uint32_t)c->nb;
+  if ((slot = ptrmap_add(&c->bmap, b)) == NULL) return c->oom = 1, -1;
+  *slot = (void *)(uintptr_t)c->nb;
   c->blob[c->nb] = b;
   for (k = 0; k < b->b->nobjs; k++) {  /* each occurrence holds a reference */
     long d = b->b->objs[k] ? gc_table(c, b->b->objs[k]) : -1;
@@ -923,8 +948,7 @@ size_t lugo__sh_collect(lugo_shreg *reg) {
   if (ng) lugo_xadd(&reg->nfreed, (int64_t)ng);
   free(c.tab);
   free(c.blob);
-  free(c.bmap);
-  free(c.bidx);
+  ptrmap_free(&c.bmap);
   free(c.esrc);
   free(c.edst);
   return ng;
@@ -998,13 +1022,9 @@ static int fz_skip(const lugo_shval *v, void *ud) {
 
 static void memo_release(lugo_fzgroup *g) {
   size_t i;
-  for (i = 0; i < g->memocap; i++)
-    if (g->memok[i]) lugo__obj_release(&g->memok[i]->obj);
-  free(g->memok);
-  free(g->memov);
-  g->memok = NULL;
-  g->memov = NULL;
-  g->memon = g->memocap = 0;
+  for (i = 0; i < g->memo.cap; i++)
+    if (g->memo.k[i]) lugo__obj_release(&((lugo_shtable *)g->memo.k[i])->obj);
+  ptrmap_free(&g->memo);
 }
 
 static void group_destroy(lugo_fzgroup *g) {
@@ -1079,43 +1099,15 @@ void lugo__fz_done(lugo_frozen *root) {
 
 /* the node made for t in this build, or NULL */
 static lugo_frozen *memo_get(lugo_fzgroup *g, lugo_shtable *t) {
-  size_t j;
-  if (g->memocap == 0) return NULL;
-  for (j = mix64((uintptr_t)t) & (g->memocap - 1); g->memok[j];
-       j = (j + 1) & (g->memocap - 1))
-    if (g->memok[j] == t) return g->memov[j];
-  return NULL;
+  void **v = ptrmap_get(&g->memo, t);
+  return v ? (lugo_frozen *)*v : NULL;
 }
 
 /* remember t (grabbed by the caller) -> f; 0: no memory */
 static int memo_put(lugo_fzgroup *g, lugo_shtable *t, lugo_frozen *f) {
-  size_t j;
-  if ((g->memon + 1) * 2 > g->memocap) {
-    size_t cap = g->memocap ? 2 * g->memocap : 16, i;
-    lugo_shtable **k = (lugo_shtable **)calloc(cap, sizeof(*k));
-    lugo_frozen **v = (lugo_frozen **)malloc(cap * sizeof(*v));
-    if (k == NULL || v == NULL) {
-      free(k);
-      free(v);
-      return 0;
-    }
-    for (i = 0; i < g->memocap; i++) {
-      if (g->memok[i] == NULL) continue;
-      for (j = mix64((uintptr_t)g->memok[i]) & (cap - 1); k[j]; j = (j + 1) & (cap - 1)) {}
-      k[j] = g->memok[i];
-      v[j] = g->memov[i];
-    }
-    free(g->memok);
-    free(g->memov);
-    g->memok = k;
-    g->memov = v;
-    g->memocap = cap;
-  }
-  for (j = mix64((uintptr_t)t) & (g->memocap - 1); g->memok[j];
-       j = (j + 1) & (g->memocap - 1)) {}
-  g->memok[j] = t;
-  g->memov[j] = f;
-  g->memon++;
+  void **v = ptrmap_add(&g->memo, t);
+  if (v == NULL) return 0;
+  *v = f;
   return 1;
 }
 
