@@ -239,7 +239,10 @@ static void test_close_with_sync_parked(void) {
 ** own lock, never one another goroutine holds meanwhile.  The host fires
 ** until the interrupt lands in the Wait (nothing else wakes it).  If it
 ** lands before the other goroutine takes the mutex, the old code passed
-** too; the path that takes the lock back, then raises, runs either way. */
+** too; the path that takes the lock back, then raises, runs either way.
+** The other goroutine's own Unlock is the witness: it raises if With
+** unlocked the mutex under it.  (A flag it set while holding the lock
+** was racy: it may take the lock legitimately after With let go.) */
 static void test_with_cond_interrupt(void) {
   lugo_runtime *rt = newrt(2);
   lua_State *L = lugo_newstate(rt);
@@ -249,16 +252,16 @@ static void test_with_cond_interrupt(void) {
   luaL_loadstring(L,
     "local mu = sync.Mutex()\n"
     "local c = sync.Cond(mu)\n"
-    "local go_, bholds = chan(1), atomic.Bool(false)\n"
-    "go(function(mu, c, go_, bholds)\n"
+    "local go_, done = chan(1), chan(1)\n"
+    "go(function(mu, c, go_, done)\n"
     "  go_:recv() mu:Lock()      -- free once main is in Wait\n"
-    "  bholds:Store(true)\n"
     "  for _ = 1, 2000 do runtime.Gosched() end\n"
-    "  bholds:Store(false) mu:Unlock()\n"
-    "end, mu, c, go_, bholds)\n"
+    "  local unlocked = pcall(mu.Unlock, mu)  -- fails if With unlocked it\n"
+    "  done:send(unlocked)\n"
+    "end, mu, c, go_, done)\n"
     "local ok, err = pcall(mu.With, mu, function() go_:send(true) c:Wait() end)\n"
     "assert(not ok and tostring(err):find('interrupted by the host'), tostring(err))\n"
-    "assert(not bholds:Load(), 'With unlocked a mutex held by another goroutine')\n"
+    "assert(done:recv(), 'With unlocked a mutex held by another goroutine')\n"
     "assert(mu:TryLock()) mu:Unlock()\n");
   lugo_hold(rt);  /* we will interrupt it: not a deadlock */
   lugo_spawn(rt, L, 0, &id);
