@@ -13,7 +13,7 @@ static int l_go(lua_State *L) {
   lugo_blob *b;
   lugo_goid id;
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  b = lugo__marshal_go(L, 1, lua_gettop(L));
+  b = lugo__marshal_go(L, 1, lua_gettop(L), "go");
   ng = lugo__spawn(g->rt, b, &id);
   if (ng == NULL) {
     lugo__blob_free(b);

@@ -66,7 +66,8 @@ lugo_runtime *lugo_new(const lugo_options *o) {
       &lugo__chan_type, &lugo__mutex_type, &lugo__waitgroup_type,
       &lugo__int64_type, &lugo__bool_type, &lugo__rwmutex_type,
       &lugo__once_type, &lugo__cond_type, &lugo__value_type,
-      &lugo__shtable_type, &lugo__frozen_type, &lugo__syncmap_type, NULL
+      &lugo__shtable_type, &lugo__frozen_type, &lugo__syncmap_type,
+      &lugo__timer_type, &lugo__ticker_type, NULL
     };
     const lugo_objtype *const *t;
     for (t = types; *t; t++) {

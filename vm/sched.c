@@ -575,7 +575,8 @@ static void g_unlink(lugo_runtime *rt, lugo_G *g) {
 
 void lugo__g_free(lugo_G *g) {
   if (g->ondone) g->ondone(g);  /* never ran to its end (shutdown) */
-  if (g->start) lugo__blob_free(g->start);
+  if (g->startref) lugo__obj_release(g->startref);  /* start was its */
+  else if (g->start) lugo__blob_free(g->start);
   if (g->L) lua_close(g->L);
   lugo__marshal_gfree(g);
   free(g->sg);
@@ -636,8 +637,17 @@ static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
 static int startvals(lua_State *L) {
   lugo_G *g = lugo__G(L);
   lugo_blob *b = g->start;
+  lugo_obj *owner = g->startref;
+  int n;
+  if (owner == NULL) {
+    g->start = NULL;
+    return lugo__unmarshal(L, b);
+  }
+  n = lugo__unmarshal_copy(L, b);  /* raises: g_free lets go of owner */
   g->start = NULL;
-  return lugo__unmarshal(L, b);
+  g->startref = NULL;
+  lugo__obj_release(owner);
+  return n;
 }
 
 /* Owner M.  Materialise g's state on first run; 0 if g ended. */

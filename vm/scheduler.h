@@ -64,6 +64,9 @@ struct lugo_G {
   int yieldreason;     /* Y_* (owner M only) */
   int nargs;           /* arguments waiting on co at first run */
   lugo_blob *start;    /* the function and arguments, until first run */
+  lugo_obj *startref;  /* when not NULL, start belongs to this object (an
+                          AfterFunc timer, which may fire again): the G
+                          copies it and holds a reference until then */
   lugo_aint status;    /* atomic: G_* */
   lugo_aint parkwin;   /* atomic: PW_PREPARED while publishing waiters,
                           0 while parked; the one waker CASes 0 -> 1 */

@@ -127,16 +127,21 @@ static int add(lugo_timers *ts, lugo_timer *t, int64_t when) {
 }
 
 int lugo__timer_del(lugo_timers *ts, lugo_timer *t) {
-  int was = 0;
-  pthread_mutex_lock(&ts->lock);
-  if (t->idx >= 0) {
-    removeat(ts, t->idx);
-    lugo_xadd(&ts->count, -1);
-    was = 1;
+  for (;;) {
+    int was = 0;
+    pthread_mutex_lock(&ts->lock);
+    if (t->idx >= 0) {
+      removeat(ts, t->idx);
+      lugo_xadd(&ts->count, -1);
+      was = 1;
+    }
+    pthread_mutex_unlock(&ts->lock);
+    if (lugo_load(&ts->firing) != (void *)t) return was;
+    /* firing: wait for it; if it had not armed t again yet (a ticker
+    ** does, once per fire), look again */
+    while (lugo_load(&ts->firing) == (void *)t) sched_yield();
+    if (was) return 1;
   }
-  pthread_mutex_unlock(&ts->lock);
-  while (!was && lugo_load(&ts->firing) == (void *)t) sched_yield();
-  return was;
 }
 
 int64_t lugo__timers_run(lugo_timers *ts, int64_t now) {

@@ -1,6 +1,8 @@
 /* test_timer.c -- the timer heap. */
+#include <pthread.h>
 #include <stdlib.h>
 
+#include "atomic.h"
 #include "cutil.h"
 #include "timer.h"
 
@@ -90,10 +92,92 @@ static void test_many(void) {
   free(t);
 }
 
+/* Stop and Reset racing the firing thread: a "ticker" fire arms its
+** timer again.  Whenever del returns, the timer is neither pending nor
+** firing, so its owner may free or re-arm it; the pending count stays
+** exact. */
+enum { NRACE = 8 };
+static lugo_timer rt_[NRACE];
+static lugo_aint inside[NRACE], stoprun, violations, fires;
+
+static void race_fire(lugo_timer *t) {
+  int i = (int)(long)t->arg, k;
+  lugo_store(&inside[i], 1);
+  for (k = 0; k < 50; k++) lugo_cpu_relax();
+  if (i % 2 == 0) lugo__timer_add((lugo_timers *)t->drop, t, t->when + 1);
+  for (k = 0; k < 50; k++) lugo_cpu_relax();
+  lugo_xadd(&fires, 1);
+  lugo_store(&inside[i], 0);
+}
+
+static void *race_runner(void *arg) {
+  lugo_timers *ts = (lugo_timers *)arg;
+  int64_t now = 0;
+  while (!lugo_load(&stoprun)) lugo__timers_run(ts, now += 3);
+  return NULL;
+}
+
+static void test_del_races_fire(void) {
+  lugo_timers *ts = lugo__timers_new();
+  pthread_t th;
+  int i, n;
+  for (i = 0; i < NRACE; i++) {
+    lugo__timer_init(&rt_[i]);
+    rt_[i].fire = race_fire;
+    rt_[i].arg = (void *)(long)i;
+    rt_[i].drop = (void (*)(lugo_timer *))(void *)ts;  /* the heap, for
+                                                         re-arming */
+    lugo__timer_add(ts, &rt_[i], i);
+  }
+  pthread_create(&th, NULL, race_runner, ts);
+  for (n = 0; n < 200000; n++) {
+    i = n % NRACE;
+    lugo__timer_del(ts, &rt_[i]);
+    if (lugo_load(&inside[i]) || rt_[i].idx >= 0) lugo_xadd(&violations, 1);
+    lugo__timer_add(ts, &rt_[i], n / 4);  /* Reset */
+  }
+  for (i = 0; i < NRACE; i++) lugo__timer_del(ts, &rt_[i]);
+  lugo_store(&stoprun, 1);
+  pthread_join(th, NULL);
+  CHECK_EQ(lugo_load(&violations), 0);
+  CHECK_EQ(lugo__timers_count(ts), 0);
+  CU_ASSERT(lugo_load(&fires) > 0);
+  for (i = 0; i < NRACE; i++) rt_[i].drop = NULL;
+  lugo__timers_free(ts);
+}
+
+/* a million pending timers: insert and delete stay O(log n) (this runs in
+** well under a second; a linear structure would take minutes) and the
+** survivors fire in order */
+static void test_million(void) {
+  enum { N = 1000000 };
+  lugo_timers *ts = lugo__timers_new();
+  lugo_timer *t = (lugo_timer *)calloc(N, sizeof(*t));
+  int i, deleted = 0;
+  srand(11);
+  nfired = 0;
+  bad = 0;
+  lastwhen = 0;
+  for (i = 0; i < N; i++) {
+    lugo__timer_init(&t[i]);
+    t[i].fire = check_order;
+    lugo__timer_add(ts, &t[i], rand() % 100000);  /* many ties */
+  }
+  CHECK_EQ(lugo__timers_count(ts), N);
+  for (i = 0; i < N; i += 3) deleted += lugo__timer_del(ts, &t[i]);
+  lugo__timers_run(ts, 100000);
+  CHECK_EQ(bad, 0);
+  CHECK_EQ(nfired + deleted, N);
+  CHECK_EQ(lugo__timers_count(ts), 0);
+  lugo__timers_free(ts);
+  free(t);
+}
+
 int main(void) {
   static const cutest tests[] = {
     {"order and ties", test_order_and_ties}, {"delete", test_delete},
-    {"100k timers", test_many}, {NULL, NULL}
+    {"100k timers", test_many}, {"del races fire", test_del_races_fire},
+    {"a million timers", test_million}, {NULL, NULL}
   };
   return cutil_run("timer", tests);
 }
