@@ -29,14 +29,17 @@ int lugo__open_go(lua_State *L) {
   return 1;
 }
 
-/* runtime.GOMAXPROCS(n) -> previous [-0, +1, e] */
+/* runtime.GOMAXPROCS(n) -> previous; n < 1 (or none) only asks
+** [-0, +1, e] */
 static int l_gomaxprocs(lua_State *L) {
   lugo_G *g = lugo__checkG(L);
   lua_Integer n = luaL_optinteger(L, 1, 0);
-  if (n >= 1 && n != g->rt->nprocs)
-    return luaL_error(L, "runtime.GOMAXPROCS: changing the number of Ps while "
-                         "running is not supported yet (use -p N)");
-  lua_pushinteger(L, g->rt->nprocs);
+  if (n >= 1) {
+    if (n > LUGO_MAXPROCS) n = LUGO_MAXPROCS;
+    lua_pushinteger(L, lugo__setprocs(g->rt, (int)n));
+  } else {
+    lua_pushinteger(L, lugo_load(&g->rt->nprocs));
+  }
   return 1;
 }
 

@@ -32,9 +32,10 @@ void lugo_options_init(lugo_options *o) {
 static int defaultprocs(void) {
   const char *s = getenv("LUGO_MAXPROCS");
   long n;
-  if (s != NULL && (n = strtol(s, NULL, 10)) > 0) return n > 1024 ? 1024 : (int)n;
+  if (s != NULL && (n = strtol(s, NULL, 10)) > 0)
+    return n > LUGO_MAXPROCS ? LUGO_MAXPROCS : (int)n;
   n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (n > 1024 ? 1024 : (int)n) : 1;
+  return n > 0 ? (n > LUGO_MAXPROCS ? LUGO_MAXPROCS : (int)n) : 1;
 }
 
 lugo_runtime *lugo_new(const lugo_options *o) {
@@ -42,8 +43,9 @@ lugo_runtime *lugo_new(const lugo_options *o) {
   lua_State *L;
   if (rt == NULL) return NULL;
   if (o) rt->opt = *o;
-  rt->nprocs = rt->opt.procs > 0 ? (rt->opt.procs > 1024 ? 1024 : rt->opt.procs)
-                                 : defaultprocs();
+  rt->nprocs = rt->opt.procs > 0
+                   ? (rt->opt.procs > LUGO_MAXPROCS ? LUGO_MAXPROCS : rt->opt.procs)
+                   : defaultprocs();
   if (rt->opt.maxthreads <= 0) rt->opt.maxthreads = 10000;
   if (lugo__sched_init(rt) != LUGO_OK) { free(rt); return NULL; }
   pthread_mutex_init(&rt->libslock, NULL);
@@ -221,7 +223,7 @@ lugo_runtime *lugo_getruntime(lua_State *L) {
   return g ? g->rt : NULL;
 }
 
-int lugo_procs(lugo_runtime *rt) { return rt->nprocs; }
+int lugo_procs(lugo_runtime *rt) { return lugo_load(&rt->nprocs); }
 
 /* ---------------------------------------------------------------------
 ** reports and dumps

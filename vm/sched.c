@@ -100,7 +100,7 @@ static lugo_G *globget(lugo_runtime *rt, lugo_P *p, int max) {
   int n = lugo_load(&rt->gqsize), i;
   lugo_G *g;
   if (n == 0) return NULL;
-  n = n / rt->nprocs + 1;
+  n = n / lugo_load(&rt->nprocs) + 1;
   if (max > 0 && n > max) n = max;
   if (n > LUGO_RUNQ_SIZE / 2) n = LUGO_RUNQ_SIZE / 2;
   g = globpop(rt);
@@ -112,11 +112,38 @@ static lugo_G *globget(lugo_runtime *rt, lugo_P *p, int max) {
   return g;
 }
 
+/* Caller holds rt->lock (or is lugo_new).  Create P number id. */
+static lugo_P *newp(lugo_runtime *rt, int id) {
+  lugo_P *p = (lugo_P *)calloc(1, sizeof(*p));
+  if (p == NULL) return NULL;
+  p->id = id;
+  lugo__runq_init(&p->q);
+  rt->allp[id] = p;
+  lugo_store(&rt->np, id + 1);  /* publishes allp[id] */
+  return p;
+}
+
+/* Caller holds rt->lock and owned p (or p is new).  A P beyond GOMAXPROCS
+** is retired instead: its local run queue moves to the global one. */
 static void pidleput(lugo_runtime *rt, lugo_P *p) {
+  if (p->id >= lugo_load(&rt->nprocs)) {
+    lugo_G *g;
+    int inherit;
+    while ((g = lugo__runq_get(&p->q, &inherit)) != NULL) globput(rt, g);
+    lugo_store(&p->own, 0);
+    p->retired = 1;
+    rt->nretired++;
+    return;
+  }
   lugo_store(&p->own, 0);
   p->link = rt->pidle;
   rt->pidle = p;
   lugo_xadd(&rt->npidle, 1);
+}
+
+/* Caller holds rt->lock.  Every P is idle or retired: nothing runs. */
+static int allpidle(lugo_runtime *rt) {
+  return lugo_load(&rt->npidle) + rt->nretired == lugo_load(&rt->np);
 }
 
 static lugo_P *pidleget(lugo_runtime *rt) {
@@ -228,7 +255,7 @@ static lugo_P *stopm(lugo_runtime *rt, lugo_M *m) {
 /* Caller holds rt->lock.  Give p to an M waiting for one, if any. */
 static int handtowaiter(lugo_runtime *rt, lugo_P *p) {
   lugo_M *m = rt->pwait;
-  if (m == NULL) return 0;
+  if (m == NULL || p->id >= lugo_load(&rt->nprocs)) return 0;
   rt->pwait = m->link;
   lugo_xadd(&rt->npwait, -1);
   m->nextp = p;
@@ -773,11 +800,11 @@ static void execute_done(lugo_runtime *rt, lugo_G *g, int st, int nres) {
 ** ------------------------------------------------------------------- */
 
 static lugo_G *steal(lugo_runtime *rt, lugo_P *p) {
-  int round, i, n = rt->nprocs;
+  int round, i, n = lugo_load(&rt->np);  /* retired ones too: harmless */
   for (round = 0; round < 4; round++) {
     int start = (int)(lugo__fastrand() % (uint32_t)n);
     for (i = 0; i < n; i++) {
-      lugo_P *v = &rt->allp[(start + i) % n];
+      lugo_P *v = rt->allp[(start + i) % n];
       lugo_G *g;
       if (v == p) continue;
       g = lugo__runq_steal(&p->q, &v->q, round == 3);
@@ -793,8 +820,8 @@ static lugo_G *steal(lugo_runtime *rt, lugo_P *p) {
 static int anywork(lugo_runtime *rt) {
   int i;
   if (lugo_load(&rt->gqsize) > 0) return 1;
-  for (i = 0; i < rt->nprocs; i++)
-    if (!lugo__runq_empty(&rt->allp[i].q)) return 1;
+  for (i = 0; i < lugo_load(&rt->np); i++)
+    if (!lugo__runq_empty(&rt->allp[i]->q)) return 1;
   return 0;
 }
 
@@ -811,6 +838,28 @@ static lugo_G *findrunnable(lugo_runtime *rt, lugo_M *m, int *inherit) {
 top:
   *inherit = 0;
   if (lugo_load(&rt->stop)) return NULL;
+  if (m->p->id >= lugo_load(&rt->nprocs)) {  /* GOMAXPROCS shrank */
+    lugo_P *np = m->p;
+    pthread_mutex_lock(&rt->lock);
+    if (np->id >= lugo_load(&rt->nprocs)) {
+      pidleput(rt, np);  /* retires it; its Gs go to the global queue */
+      m->p = NULL;
+      lugo_store(&m->curp, NULL);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (m->p == NULL) {
+      if (m->spinning) {
+        m->spinning = 0;
+        lugo_xadd(&rt->nmspinning, -1);
+      }
+      wakep(rt);  /* for the Gs it had */
+      lugo__checkdead(rt);
+      np = stopm(rt, m);
+      if (np == NULL) return NULL;
+      acquirep(m, np);
+      goto top;
+    }
+  }
   if (lugo_load(&rt->npwait) > 0) {
     /* an M whose blocked G woke up waits for a P: it has work, we look
     ** for some; give it ours and park */
@@ -852,7 +901,7 @@ top:
         if (g) return g;
       }
       if (m->spinning || 2 * lugo_load(&rt->nmspinning) <
-                             rt->nprocs - lugo_load(&rt->npidle)) {
+                             lugo_load(&rt->nprocs) - lugo_load(&rt->npidle)) {
         if (!m->spinning) {
           m->spinning = 1;
           lugo_xadd(&rt->nmspinning, 1);
@@ -961,7 +1010,7 @@ void lugo__checkdead(lugo_runtime *rt) {
   ** (nblockm++, a queue entry) is visible to the reads after it */
   dead = lugo__timers_pending(rt) == 0 &&
          lugo_load(&rt->nhostlive) > 0 && lugo_load(&rt->nincall) == 0 &&
-         lugo_load(&rt->npidle) == rt->nprocs && rt->gqhead == NULL &&
+         allpidle(rt) && rt->gqhead == NULL &&
          lugo_load(&rt->nblockm) == 0 && rt->pwait == NULL &&
          lugo_load(&rt->ngoroutines) > 0;
   pthread_mutex_unlock(&rt->lock);
@@ -992,15 +1041,55 @@ int lugo__sched_init(lugo_runtime *rt) {
     pthread_cond_init(&rt->gcond, &a);
     pthread_condattr_destroy(&a);
   }
-  rt->allp = (lugo_P *)calloc((size_t)rt->nprocs, sizeof(lugo_P));
-  if (rt->allp == NULL) return LUGO_ENOMEM;
-  for (i = rt->nprocs - 1; i >= 0; i--) {
-    lugo_P *p = &rt->allp[i];
-    p->id = i;
-    lugo__runq_init(&p->q);
-    pidleput(rt, p);
-  }
+  for (i = 0; i < lugo_load(&rt->nprocs); i++)
+    if (newp(rt, i) == NULL) return LUGO_ENOMEM;
+  for (i = lugo_load(&rt->nprocs) - 1; i >= 0; i--) pidleput(rt, rt->allp[i]);
   return LUGO_OK;
+}
+
+/* Change GOMAXPROCS to n (1..LUGO_MAXPROCS); returns the previous value.
+** Growing makes new Ps idle and wakes an M; shrinking retires idle Ps at
+** once and busy ones when their M next schedules (at most a time slice
+** later: it does not stop the world).  Any thread. */
+int lugo__setprocs(lugo_runtime *rt, int n) {
+  int old, i;
+  pthread_mutex_lock(&rt->lock);
+  old = lugo_load(&rt->nprocs);
+  if (n == old || rt->stopping) {
+    pthread_mutex_unlock(&rt->lock);
+    return old;
+  }
+  lugo_store(&rt->nprocs, n);
+  if (n > old) {  /* bring back retired Ps, create the rest */
+    for (i = old; i < n; i++) {
+      lugo_P *p = i < lugo_load(&rt->np) ? rt->allp[i] : newp(rt, i);
+      if (p == NULL) {  /* out of memory: keep what we have */
+        lugo_store(&rt->nprocs, i);
+        break;
+      }
+      if (p->retired) {
+        p->retired = 0;
+        rt->nretired--;
+        pidleput(rt, p);
+      }  /* else still owned by an M that has not retired it yet */
+    }
+  } else {  /* retire the idle Ps beyond n */
+    lugo_P **pp = &rt->pidle;
+    while (*pp != NULL) {
+      lugo_P *p = *pp;
+      if (p->id >= n) {
+        *pp = p->link;
+        p->link = NULL;
+        lugo_xadd(&rt->npidle, -1);
+        pidleput(rt, p);  /* retires it */
+      } else {
+        pp = &p->link;
+      }
+    }
+  }
+  pthread_mutex_unlock(&rt->lock);
+  if (n > old) wakep(rt);  /* more Ps for the work there is */
+  return old;
 }
 
 /* Stop every M.  Running goroutines are preempted and dropped. */
@@ -1026,7 +1115,7 @@ void lugo__sched_stop(lugo_runtime *rt) {
       m->nextp = NULL;
       lugo__sema_post(&m->park);
     }
-    idle = lugo_load(&rt->npidle) == rt->nprocs;
+    idle = allpidle(rt);
     pthread_mutex_unlock(&rt->lock);
     if (idle) break;
     lugo__sysmon_kick(rt);  /* keeps preempting running goroutines */
@@ -1057,7 +1146,10 @@ void lugo__sched_free(lugo_runtime *rt) {
     g_unlink(rt, g);
     lugo__g_free(g);
   }
-  free(rt->allp);
+  {
+    int i;
+    for (i = 0; i < lugo_load(&rt->np); i++) free(rt->allp[i]);
+  }
   pthread_mutex_destroy(&rt->lock);
   pthread_mutex_destroy(&rt->glock);
   pthread_cond_destroy(&rt->gcond);

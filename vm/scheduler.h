@@ -125,7 +125,11 @@ struct lugo_P {
   lugo_ai64 own;         /* atomic: see above */
   uint32_t schedtick;    /* owner M only */
   lugo_P *link;          /* idle list, guarded by sched lock */
+  int retired;           /* id >= GOMAXPROCS: neither owned nor idle;
+                            guarded by sched lock */
 };
+
+#define LUGO_MAXPROCS 1024
 
 struct lugo_M {
   int id;
@@ -160,8 +164,13 @@ struct lugo_M {
 
 struct lugo_runtime {
   lugo_options opt;
-  int nprocs;
-  lugo_P *allp;
+  /* GOMAXPROCS: Ps with id < nprocs run goroutines; the others are
+  ** retired (their M gives them up at its next scheduling point).  Ps
+  ** are created on demand and live until lugo_close. */
+  lugo_aint nprocs;         /* atomic; written under lock */
+  lugo_aint np;             /* atomic: Ps created, allp[0..np) */
+  lugo_P *allp[LUGO_MAXPROCS];
+  int nretired;             /* guarded by lock */
 
   /* the scheduler lock guards: the global run queue, idle P and M lists,
   ** Ms waiting for a P, allm */
@@ -260,6 +269,9 @@ void lugo__check_interrupt(lua_State *L, lugo_G *g);
 /* Report a panic/fatal to the host. */
 void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
                   const char *msg, const char *tb, const char *dump);
+
+/* runtime.GOMAXPROCS(n): any thread; returns the previous value */
+int lugo__setprocs(lugo_runtime *rt, int n);
 
 /* the scheduler's part of lugo_new / lugo_close */
 int lugo__sched_init(lugo_runtime *rt);
