@@ -4,8 +4,11 @@
 ** steps before it, in order) runs as goroutine 1; when it returns the
 ** process exits, as a Go program does.
 */
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +50,46 @@ static void onreport(lugo_runtime *rt, const lugo_report *r, void *ud) {
     fprintf(stderr, "fatal error: %s\n\n%s", r->message, r->dump ? r->dump : "");
   fflush(stderr);
   _exit(2);
+}
+
+/* SIGQUIT (Ctrl-\), as Go: print every goroutine and exit with status 2.
+** The handler only writes to a pipe; a watcher thread makes the dump (the
+** library's lugo_dump is not async-signal-safe). */
+static lugo_runtime *quitrt;
+static int quitpipe[2] = {-1, -1};
+
+static void onquit(int sig) {
+  int saved = errno;
+  char c = (char)sig;
+  if (write(quitpipe[1], &c, 1) < 0) { /* nothing to do */ }
+  errno = saved;
+}
+
+static void *quitwatch(void *arg) {
+  char c;
+  char *dump;
+  (void)arg;
+  while (read(quitpipe[0], &c, 1) < 0 && errno == EINTR) {}
+  fflush(stdout);
+  dump = lugo_dump(quitrt);
+  fprintf(stderr, "SIGQUIT: quit\n\n%s", dump ? dump : "");
+  fflush(stderr);
+  _exit(2);
+  return NULL;
+}
+
+static void watchquit(lugo_runtime *rt) {
+  struct sigaction sa;
+  pthread_t t;
+  quitrt = rt;
+  if (pipe(quitpipe) != 0) return;
+  if (pthread_create(&t, NULL, quitwatch, NULL) != 0) return;
+  pthread_detach(t);
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = onquit;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGQUIT, &sa, NULL);
 }
 
 /* goroutine 1: run the steps in order; each is {fn, args...} */
@@ -141,6 +184,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot create the runtime\n", progname);
     return 1;
   }
+  watchquit(rt);
   L = lugo_newstate(rt);
   /* arg table, as lua builds it */
   {

@@ -2,10 +2,13 @@
 ** lgo.c -- go() and the runtime module.
 */
 #include <lauxlib.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "lugolib.h"
 #include "scheduler.h"
+#include "timer.h"
 
 /* go(fn, ...) -> id  [-0, +1, e] */
 static int l_go(lua_State *L) {
@@ -19,6 +22,7 @@ static int l_go(lua_State *L) {
     lugo__blob_free(b);
     return luaL_error(L, "go: not enough memory");
   }
+  ng->parent = g->id;
   lugo__go(g->rt, ng);
   lua_pushinteger(L, (lua_Integer)id);
   return 1;
@@ -65,11 +69,53 @@ static int l_goid(lua_State *L) {
   return 1;
 }
 
+/* runtime.Stack([all]) -> the dump of this goroutine, or of all of them
+** (this one first) as text  [-0, +1, e] */
+static int l_stack(lua_State *L) {
+  lugo_G *g = lugo__checkG(L);
+  int all = lua_toboolean(L, 1);
+  char *d = lugo__dump(g->rt, g, L, all);
+  if (d == NULL) return luaL_error(L, "runtime.Stack: not enough memory");
+  lua_pushstring(L, d);
+  free(d);
+  return 1;
+}
+
+/* runtime.Stats() -> a table of counters  [-0, +1, e] */
+static int l_stats(lua_State *L) {
+  lugo_runtime *rt = lugo__checkG(L)->rt;
+  int nm;
+  struct mallinfo2 mi = mallinfo2();
+  pthread_mutex_lock(&rt->lock);
+  nm = rt->nm;
+  pthread_mutex_unlock(&rt->lock);
+  lua_createtable(L, 0, 9);
+  lua_pushinteger(L, lugo_load(&rt->ngoroutines));
+  lua_setfield(L, -2, "goroutines");
+  lua_pushinteger(L, nm);
+  lua_setfield(L, -2, "Ms");
+  lua_pushinteger(L, lugo_load(&rt->nprocs));
+  lua_setfield(L, -2, "Ps");
+  lua_pushinteger(L, lugo_load(&rt->nspawned));
+  lua_setfield(L, -2, "spawned");
+  lua_pushinteger(L, lugo_load(&rt->nsteal));
+  lua_setfield(L, -2, "steals");
+  lua_pushinteger(L, lugo_load(&rt->npreempt));
+  lua_setfield(L, -2, "preemptions");
+  lua_pushinteger(L, lugo_load(&rt->nswitch));
+  lua_setfield(L, -2, "switches");
+  lua_pushinteger(L, (lua_Integer)(mi.uordblks + mi.hblkhd));
+  lua_setfield(L, -2, "memory");
+  lua_pushinteger(L, lugo__timers_pending(rt));
+  lua_setfield(L, -2, "timers");
+  return 1;
+}
+
 int lugo__open_runtime(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"GOMAXPROCS", l_gomaxprocs}, {"NumGoroutine", l_numgoroutine},
     {"NumCPU", l_numcpu}, {"Gosched", l_gosched}, {"Goid", l_goid},
-    {NULL, NULL}
+    {"Stack", l_stack}, {"Stats", l_stats}, {NULL, NULL}
   };
   luaL_newlib(L, fns);
   return 1;

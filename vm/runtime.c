@@ -252,8 +252,8 @@ void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
   funlockfile(stderr);
 }
 
-static const char *statusname(lugo_G *g) {
-  switch (lugo_load(&g->status)) {
+static const char *statusname(lugo_G *g, int s) {
+  switch (s) {
     case G_RUNNABLE: case G_WOKEN: return "runnable";
     case G_RUNNING: return lugo_load(&g->blockm) ? g->waitreason : "running";
     case G_PARKING: case G_PARKED: return g->waitreason ? g->waitreason : "waiting";
@@ -261,26 +261,73 @@ static const char *statusname(lugo_G *g) {
   }
 }
 
-char *lugo_dump(lugo_runtime *rt) {
+/* [-2, +1, m] coroutine, level -> its traceback without the header line */
+static int gettraceback(lua_State *L) {
+  const char *tb;
+  luaL_traceback(L, lua_tothread(L, 1), NULL, (int)lua_tointeger(L, 2));
+  tb = lua_tostring(L, -1);
+  if (strncmp(tb, "stack traceback:\n", 17) == 0) lua_pushstring(L, tb + 17);
+  return 1;
+}
+
+/* Write co's traceback, taken in L (not running anywhere else). */
+static void writetb(FILE *f, lua_State *L, lua_State *co, int level) {
+  int top = lua_gettop(L);
+  lua_pushcfunction(L, gettraceback);
+  lua_pushthread(co);
+  lua_xmove(co, L, 1);
+  lua_pushinteger(L, level);
+  if (lua_pcall(L, 2, 1, 0) == LUA_OK)
+    fprintf(f, "%s\n", lua_tostring(L, -1));
+  else
+    fputs("\t(no traceback: out of memory)\n", f);
+  lua_settop(L, top);
+}
+
+static void dumpone(FILE *f, lugo_G *g, lugo_G *self, lua_State *L) {
+  int s = lugo_load(&g->status);
+  if (g == self) {
+    fprintf(f, "goroutine %lld [running]:\n", g->id);
+    writetb(f, L, L, 1);
+  } else if ((s == G_PARKED || s == G_RUNNABLE) && g->L != NULL &&
+             g->co != NULL && lugo_cas(&g->status, s, s | G_SCAN)) {
+    /* it cannot run until we clear G_SCAN: its state is ours to read */
+    fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g, s));
+    writetb(f, g->L, g->co, 0);
+    lugo_store(&g->status, s);
+  } else {
+    s &= ~G_SCAN;
+    fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g, s));
+    if (s == G_RUNNING || s == G_PARKING)
+      fputs("\tgoroutine running on other thread; stack unavailable\n", f);
+  }
+  if (g->parent != 0) fprintf(f, "created by goroutine %lld\n", g->parent);
+  fputc('\n', f);
+}
+
+char *lugo__dump(lugo_runtime *rt, lugo_G *self, lua_State *L, int all) {
   char *out = NULL;
   size_t n = 0;
   FILE *f = open_memstream(&out, &n);
   lugo_G *g, *last = NULL;
   if (f == NULL) return NULL;
-  pthread_mutex_lock(&rt->glock);
-  for (g = rt->allg; g != NULL; g = g->allnext) last = g;
-  for (g = last; g != NULL; g = g->allprev) {  /* oldest first */
-    int s = lugo_load(&g->status);
-    if (g->done || s == G_DEAD) continue;
-    fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g));
-    if (g->L != NULL && g->co != NULL && (s == G_PARKED || s == G_RUNNABLE)) {
-      luaL_traceback(g->L, g->co, NULL, 0);
-      fprintf(f, "%s\n", lua_tostring(g->L, -1));
-      lua_pop(g->L, 1);
+  if (self != NULL) dumpone(f, self, self, L);  /* the caller first, as Go */
+  if (all) {
+    pthread_mutex_lock(&rt->glock);
+    for (g = rt->allg; g != NULL; g = g->allnext) last = g;
+    for (g = last; g != NULL; g = g->allprev) {  /* oldest first */
+      if (g == self || g->done || (lugo_load(&g->status) & ~G_SCAN) == G_DEAD ||
+          lugo_load(&g->status) == G_IDLE)
+        continue;
+      dumpone(f, g, self, L);
     }
-    fputc('\n', f);
+    pthread_mutex_unlock(&rt->glock);
   }
-  pthread_mutex_unlock(&rt->glock);
-  fclose(f);
+  if (fclose(f) != 0) {
+    free(out);
+    return NULL;
+  }
   return out;
 }
+
+char *lugo_dump(lugo_runtime *rt) { return lugo__dump(rt, NULL, NULL, 1); }

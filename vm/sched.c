@@ -410,9 +410,12 @@ void lugo__ready(lugo_G *g) {
     if (s == G_PARKING) {
       if (lugo_cas(&g->status, G_PARKING, G_WOKEN)) return;
     } else if (s == G_PARKED) {
-      lugo_store(&g->status, G_RUNNABLE);
-      runqput_any(rt, g, 1);
-      return;
+      if (lugo_cas(&g->status, G_PARKED, G_RUNNABLE)) {
+        runqput_any(rt, g, 1);
+        return;
+      }
+    } else if (s == (G_PARKED | G_SCAN)) {
+      lugo_cpu_relax();  /* a dump is reading its stack */
     } else {
       throw_("ready of a goroutine that is not parked");
     }
@@ -527,7 +530,7 @@ int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
   int n = 0;
   pthread_mutex_lock(&rt->glock);
   for (g = rt->allg; g != NULL; g = g->allnext) {
-    int s = lugo_load(&g->status);
+    int s = lugo_load(&g->status) & ~G_SCAN;
     if (id != 0 && g->id != id) continue;
     if (g->done) continue;
     if (s != G_PARKED && s != G_PARKING && !(lugo_load(&g->blockm) && s == G_RUNNING)) continue;
@@ -724,7 +727,11 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   lugo_P *p = m->p;
   int st, nres = 0;
   if (!inherit) p->schedtick++;
-  lugo_store(&g->status, G_RUNNING);
+  for (;;) {  /* RUNNABLE or WOKEN; wait out a dump reading its stack */
+    int s = lugo_load(&g->status);
+    if (!(s & G_SCAN) && lugo_cas(&g->status, s, G_RUNNING)) break;
+    lugo_cpu_relax();
+  }
   if (g->L == NULL && !startg(rt, g)) return;
   m->curg = g;
   if (!inherit) {  /* a new time slice (before sysmon can see the G) */

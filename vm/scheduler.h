@@ -36,6 +36,10 @@ enum {
   G_DEAD
 };
 
+/* Or'ed into a PARKED or RUNNABLE status while a dump reads the G's
+** stack (Go's _Gscan): lugo__ready and execute wait until it is gone. */
+#define G_SCAN 0x40
+
 enum { PW_PREPARED = 2 };
 
 /* why a G's root coroutine yielded to the scheduler (owner M only) */
@@ -56,6 +60,7 @@ struct lugo_swaiter {
 
 struct lugo_G {
   lugo_goid id;
+  lugo_goid parent;    /* the goroutine whose go() made it (0: the host) */
   lugo_runtime *rt;
   lua_State *L;        /* the goroutine's own state; NULL until first run */
   lua_State *co;       /* root coroutine that the scheduler resumes */
@@ -269,6 +274,11 @@ void lugo__check_interrupt(lua_State *L, lugo_G *g);
 /* Report a panic/fatal to the host. */
 void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
                   const char *msg, const char *tb, const char *dump);
+
+/* runtime.c: the goroutine dump (lugo_dump, runtime.Stack).  self and
+** its running coroutine L are the caller's (NULL from the host); all: the
+** other goroutines too.  Returns malloc'd text or NULL. */
+char *lugo__dump(lugo_runtime *rt, lugo_G *self, lua_State *L, int all);
 
 /* runtime.GOMAXPROCS(n): any thread; returns the previous value */
 int lugo__setprocs(lugo_runtime *rt, int n);
