@@ -69,6 +69,19 @@ static int l_goid(lua_State *L) {
   return 1;
 }
 
+/* runtime.LockOSThread(): this goroutine runs only on its current OS
+** thread, and nothing else runs there, until as many UnlockOSThread
+** calls (or its end)  [-0, +0, e] */
+static int l_lockosthread(lua_State *L) {
+  lugo__lockosthread(lugo__checkG(L));
+  return 0;
+}
+
+static int l_unlockosthread(lua_State *L) {
+  lugo__unlockosthread(lugo__checkG(L));  /* unlocked already: no-op, as Go */
+  return 0;
+}
+
 /* runtime.Stack([all]) -> the dump of this goroutine, or of all of them
 ** (this one first) as text  [-0, +1, e] */
 static int l_stack(lua_State *L) {
@@ -115,7 +128,8 @@ int lugo__open_runtime(lua_State *L) {
   static const luaL_Reg fns[] = {
     {"GOMAXPROCS", l_gomaxprocs}, {"NumGoroutine", l_numgoroutine},
     {"NumCPU", l_numcpu}, {"Gosched", l_gosched}, {"Goid", l_goid},
-    {"Stack", l_stack}, {"Stats", l_stats}, {NULL, NULL}
+    {"Stack", l_stack}, {"Stats", l_stats}, {"LockOSThread", l_lockosthread},
+    {"UnlockOSThread", l_unlockosthread}, {NULL, NULL}
   };
   luaL_newlib(L, fns);
   return 1;

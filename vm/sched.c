@@ -633,6 +633,11 @@ static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
   char *hostmsg = NULL;
   lugo_store(&g->status, G_DEAD);
   LUGO_EVENT(rt, LUGO_EV_END, g->id, NULL, 0);
+  if (g->lockedm != NULL) {  /* ended locked: its M is free again */
+    g->lockedm->lockedg = NULL;
+    g->lockedm = NULL;
+    g->lockcount = 0;
+  }
   if (err != NULL && !host && !lugo_load(&rt->stop))
     lugo__report(rt, LUGO_REPORT_PANIC, g->id, err, tb, NULL);
   if (err != NULL && host) {  /* copy it out before its state goes */
@@ -963,6 +968,62 @@ top:
   goto top;
 }
 
+/* runtime.LockOSThread (Go's lockedm protocol).  A locked G runs only on
+** its M.  When it stops running, its M gives its P away and sleeps
+** (stoplockedm); an M that finds the G runnable hands it its P and sleeps
+** in turn (startlockedm), and the locked M runs the G. */
+
+/* Owner M: give our P to g's locked M, then park.  0 when stopping. */
+static int startlockedm(lugo_runtime *rt, lugo_M *m, lugo_G *g) {
+  lugo_M *lm = g->lockedm;
+  lugo_P *p = m->p, *np;
+  m->p = NULL;
+  lugo_store(&m->curp, NULL);
+  lugo_store(&p->own, 0);
+  pthread_mutex_lock(&rt->lock);
+  lm->nextp = p;  /* lm runs lm->lockedg, which is g, with it */
+  pthread_mutex_unlock(&rt->lock);
+  lugo__sema_post(&lm->park);
+  np = stopm(rt, m);
+  if (np == NULL) return 0;
+  acquirep(m, np);
+  return 1;
+}
+
+/* Owner M with a locked G that is not running: hand off our P, wait for
+** the G to be handed back.  0 when stopping. */
+static int stoplockedm(lugo_runtime *rt, lugo_M *m) {
+  lugo_P *p = m->p;
+  m->p = NULL;
+  lugo_store(&m->curp, NULL);
+  handoffp(rt, p);
+  lugo__sema_wait(&m->park);
+  pthread_mutex_lock(&rt->lock);
+  p = m->nextp;
+  m->nextp = NULL;
+  pthread_mutex_unlock(&rt->lock);
+  if (p == NULL) return 0;
+  acquirep(m, p);
+  return 1;
+}
+
+void lugo__lockosthread(lugo_G *g) {
+  lugo_M *m = tls_m;
+  if (g->lockcount++ == 0) {
+    g->lockedm = m;
+    m->lockedg = g;
+  }
+}
+
+int lugo__unlockosthread(lugo_G *g) {
+  if (g->lockcount == 0) return 0;
+  if (--g->lockcount == 0) {
+    g->lockedm->lockedg = NULL;
+    g->lockedm = NULL;
+  }
+  return 1;
+}
+
 static void *mstart(void *arg) {
   lugo_M *m = (lugo_M *)arg;
   lugo_runtime *rt = m->rt;
@@ -980,6 +1041,11 @@ static void *mstart(void *arg) {
     lugo_G *g = findrunnable(rt, m, &inherit);
     if (g == NULL) break;
     if (m->spinning) resetspinning(rt, m);
+    if (g->lockedm != NULL && g->lockedm != m) {
+      /* it runs only on its own M: give that M our P and the G */
+      if (!startlockedm(rt, m, g)) break;
+      continue;
+    }
     if (inherit && lugo_load(&m->preempt)) {
       /* a pair handing the slice back and forth through runnext ran its
       ** 10 ms: give the others a turn (Go's inheritTime rule) */
@@ -991,6 +1057,12 @@ static void *mstart(void *arg) {
       continue;
     }
     execute(rt, m, g, inherit);
+    while (m->lockedg != NULL && m->p != NULL) {
+      /* our locked G stopped running: nobody else may use this M, so
+      ** wait until the G is handed back to us with a P */
+      if (!stoplockedm(rt, m)) break;
+      execute(rt, m, m->lockedg, 0);
+    }
     if (m->p == NULL) break;  /* stopping */
   }
   if (m->p) {

@@ -61,6 +61,8 @@ struct lugo_swaiter {
 struct lugo_G {
   lugo_goid id;
   lugo_goid parent;    /* the goroutine whose go() made it (0: the host) */
+  lugo_M *lockedm;     /* runtime.LockOSThread: the only M that runs it */
+  int lockcount;       /* LockOSThread calls not yet undone (owner) */
   lugo_runtime *rt;
   lua_State *L;        /* the goroutine's own state; NULL until first run */
   lua_State *co;       /* root coroutine that the scheduler resumes */
@@ -143,6 +145,8 @@ struct lugo_M {
   lugo_P *p;              /* owner M only (handed over under sched lock) */
   lugo_P *nextp;          /* P handed to a parked M, guarded by sched lock */
   lugo_G *curg;           /* G running on this M (owner; sysmon reads racy-tolerant via curgid) */
+  lugo_G *lockedg;        /* the G locked to this M (written by that G,
+                             which runs only here) */
   lugo_aptr sigco;        /* atomic: coroutine the signal handler may hook */
   lugo_ai64 curgid;       /* atomic: id of curg for sysmon, 0 if none */
   int spinning;           /* owner M; counted in rt->nmspinning */
@@ -279,6 +283,11 @@ void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
 ** its running coroutine L are the caller's (NULL from the host); all: the
 ** other goroutines too.  Returns malloc'd text or NULL. */
 char *lugo__dump(lugo_runtime *rt, lugo_G *self, lua_State *L, int all);
+
+/* runtime.LockOSThread / UnlockOSThread (owner M of g; they nest).
+** Unlock returns 0 if g was not locked. */
+void lugo__lockosthread(lugo_G *g);
+int lugo__unlockosthread(lugo_G *g);
 
 /* runtime.GOMAXPROCS(n): any thread; returns the previous value */
 int lugo__setprocs(lugo_runtime *rt, int n);
