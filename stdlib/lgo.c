@@ -3,6 +3,7 @@
 */
 #include <lauxlib.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -94,6 +95,16 @@ static int l_stack(lua_State *L) {
   return 1;
 }
 
+/* resident set size in bytes, 0 if unknown */
+static lua_Integer rss(void) {
+  long pages = 0, resident = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f == NULL) return 0;
+  if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  fclose(f);
+  return (lua_Integer)resident * sysconf(_SC_PAGESIZE);
+}
+
 /* runtime.Stats() -> a table of counters  [-0, +1, e] */
 static int l_stats(lua_State *L) {
   lugo_runtime *rt = lugo__checkG(L)->rt;
@@ -119,6 +130,8 @@ static int l_stats(lua_State *L) {
   lua_setfield(L, -2, "switches");
   lua_pushinteger(L, (lua_Integer)(mi.uordblks + mi.hblkhd));
   lua_setfield(L, -2, "memory");
+  lua_pushinteger(L, rss());
+  lua_setfield(L, -2, "rss");
   lua_pushinteger(L, lugo__timers_pending(rt));
   lua_setfield(L, -2, "timers");
   return 1;

@@ -4,6 +4,9 @@
 */
 #include <dlfcn.h>
 #include <lauxlib.h>
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,37 +273,136 @@ static int gettraceback(lua_State *L) {
   return 1;
 }
 
-/* Write co's traceback, taken in L (not running anywhere else). */
-static void writetb(FILE *f, lua_State *L, lua_State *co, int level) {
+/* co's traceback taken in L (neither running anywhere else), malloc'd;
+** NULL when out of memory */
+static char *tbtext(lua_State *L, lua_State *co, int level) {
   int top = lua_gettop(L);
+  char *t = NULL;
   lua_pushcfunction(L, gettraceback);
   lua_pushthread(co);
   lua_xmove(co, L, 1);
   lua_pushinteger(L, level);
-  if (lua_pcall(L, 2, 1, 0) == LUA_OK)
-    fprintf(f, "%s\n", lua_tostring(L, -1));
-  else
-    fputs("\t(no traceback: out of memory)\n", f);
+  if (lua_pcall(L, 2, 1, 0) == LUA_OK) t = strdup(lua_tostring(L, -1));
   lua_settop(L, top);
+  return t;
+}
+
+static void writetb(FILE *f, lua_State *L, lua_State *co, int level) {
+  char *t = tbtext(L, co, level);
+  fprintf(f, "%s\n", t ? t : "\t(no traceback: out of memory)");
+  free(t);
+}
+
+/* A dump asks each running goroutine for its stack: it answers from the
+** preemption hook, on its own thread, the only place its state may be
+** read while it runs.  One that does not answer within STK_WAIT (inside
+** C code, or in a loop with no Lua instruction to hook) shows none. */
+enum { STK_NONE, STK_ASKED, STK_WRITING, STK_DONE };
+#define STK_WAIT_NS (100 * 1000000LL)
+
+void lugo__answerstack(lua_State *L, lugo_G *g) {
+  if (!lugo_cas(&g->stackwant, STK_ASKED, STK_WRITING)) return;
+  g->stacktext = tbtext(L, L, 1);  /* from below the hook */
+  lugo_store(&g->stackwant, STK_DONE);
+}
+
+/* Caller holds rt->glock.  Ask every running G but self; 1 if any. */
+static int askstacks(lugo_runtime *rt, lugo_G *self) {
+  lugo_G *g;
+  lugo_M *m;
+  int asked = 0;
+  for (g = rt->allg; g != NULL; g = g->allnext) {
+    if (g == self || g->done || lugo_load(&g->status) != G_RUNNING ||
+        lugo_load(&g->blockm) || g->L == NULL)
+      continue;
+    if (lugo_cas(&g->stackwant, STK_NONE, STK_ASKED)) asked = 1;
+  }
+  if (!asked) return 0;
+  pthread_mutex_lock(&rt->lock);  /* poke their Ms as sysmon does */
+  for (m = rt->allm; m != NULL; m = m->alllink) {
+    lugo_goid id = lugo_load(&m->curgid);
+    if (id == 0 || (self != NULL && id == self->id)) continue;
+    lugo_store(&m->preempt, 1);
+    pthread_kill(m->thread, SIGURG);
+  }
+  pthread_mutex_unlock(&rt->lock);
+  return 1;
+}
+
+/* Caller holds rt->glock.  Ask, and wait (bounded) for the answers; ask
+** again those that started running meanwhile (a preempted G that
+** answered lets a queued one run). */
+static void getstacks(lugo_runtime *rt, lugo_G *self) {
+  int64_t until = lugo__nanotime() + STK_WAIT_NS;
+  for (;;) {
+    lugo_G *g;
+    int pending = 0;
+    askstacks(rt, self);
+    for (g = rt->allg; g != NULL; g = g->allnext) {
+      int w = lugo_load(&g->stackwant);
+      if (w == STK_ASKED || w == STK_WRITING) pending = 1;
+    }
+    if (!pending || lugo__nanotime() > until) return;
+    {
+      struct timespec ts = {0, 200000};  /* 0.2 ms */
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+/* The answer g gave, or NULL; withdraws an unanswered request. */
+static char *takestack(lugo_G *g) {
+  char *t;
+  for (;;) {
+    int w = lugo_load(&g->stackwant);
+    if (w == STK_NONE) return NULL;
+    if (w == STK_ASKED && lugo_cas(&g->stackwant, STK_ASKED, STK_NONE)) return NULL;
+    if (w == STK_DONE) break;
+    sched_yield();  /* STK_WRITING: it is in the middle of it */
+  }
+  t = g->stacktext;
+  g->stacktext = NULL;
+  lugo_store(&g->stackwant, STK_NONE);
+  return t;
+}
+
+/* Caller holds rt->glock.  Set the scan bit of a parked or runnable G
+** (retrying while it flips between running and runnable); its status, or
+** -1 if it is running. */
+static int scan(lugo_G *g) {
+  int tries;
+  for (tries = 0; tries < 100; tries++) {
+    int s = lugo_load(&g->status);
+    if (s != G_PARKED && s != G_RUNNABLE) return -1;
+    if (g->L == NULL || g->co == NULL) return -1;  /* never ran */
+    if (lugo_cas(&g->status, s, s | G_SCAN)) return s;
+  }
+  return -1;
 }
 
 static void dumpone(FILE *f, lugo_G *g, lugo_G *self, lua_State *L) {
-  int s = lugo_load(&g->status);
+  int s;
+  char *answer = g == self ? NULL : takestack(g);  /* never left behind */
   if (g == self) {
     fprintf(f, "goroutine %lld [running]:\n", g->id);
     writetb(f, L, L, 1);
-  } else if ((s == G_PARKED || s == G_RUNNABLE) && g->L != NULL &&
-             g->co != NULL && lugo_cas(&g->status, s, s | G_SCAN)) {
+  } else if ((s = scan(g)) >= 0) {
     /* it cannot run until we clear G_SCAN: its state is ours to read */
     fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g, s));
     writetb(f, g->L, g->co, 0);
     lugo_store(&g->status, s);
   } else {
-    s &= ~G_SCAN;
-    fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g, s));
-    if (s == G_RUNNING || s == G_PARKING)
+    char *t = answer;
+    answer = NULL;
+    s = lugo_load(&g->status) & ~G_SCAN;
+    fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g, t ? G_RUNNING : s));
+    if (t != NULL)
+      fprintf(f, "%s\n", t);
+    else if (s == G_RUNNING || s == G_PARKING)
       fputs("\tgoroutine running on other thread; stack unavailable\n", f);
+    free(t);
   }
+  free(answer);  /* it parked after answering: its scan is fresher */
   if (g->parent != 0) fprintf(f, "created by goroutine %lld\n", g->parent);
   fputc('\n', f);
 }
@@ -314,6 +416,7 @@ char *lugo__dump(lugo_runtime *rt, lugo_G *self, lua_State *L, int all) {
   if (self != NULL) dumpone(f, self, self, L);  /* the caller first, as Go */
   if (all) {
     pthread_mutex_lock(&rt->glock);
+    getstacks(rt, self);
     for (g = rt->allg; g != NULL; g = g->allnext) last = g;
     for (g = last; g != NULL; g = g->allprev) {  /* oldest first */
       if (g == self || g->done || (lugo_load(&g->status) & ~G_SCAN) == G_DEAD ||

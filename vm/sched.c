@@ -622,6 +622,7 @@ void lugo__g_free(lugo_G *g) {
   free(g->intrmsg);
   free(lugo_xchg(&g->intrreq, NULL));
   free(g->timer);
+  free(g->stacktext);
   lugo__sema_destroy(&g->sema);
   free(g);
 }

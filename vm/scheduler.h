@@ -61,6 +61,9 @@ struct lugo_swaiter {
 struct lugo_G {
   lugo_goid id;
   lugo_goid parent;    /* the goroutine whose go() made it (0: the host) */
+  lugo_aint stackwant; /* atomic: a dump asks a running G for its stack
+                          (runtime.c: STK_*) */
+  char *stacktext;     /* its answer, written before stackwant = STK_DONE */
   lugo_M *lockedm;     /* runtime.LockOSThread: the only M that runs it */
   int lockcount;       /* LockOSThread calls not yet undone (owner) */
   lugo_runtime *rt;
@@ -278,6 +281,10 @@ void lugo__check_interrupt(lua_State *L, lugo_G *g);
 /* Report a panic/fatal to the host. */
 void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
                   const char *msg, const char *tb, const char *dump);
+
+/* runtime.c: a running G answers a dump's request for its stack (from
+** the preemption hook, on its own thread) */
+void lugo__answerstack(lua_State *L, lugo_G *g);
 
 /* runtime.c: the goroutine dump (lugo_dump, runtime.Stack).  self and
 ** its running coroutine L are the caller's (NULL from the host); all: the

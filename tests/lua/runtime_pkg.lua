@@ -44,7 +44,24 @@ end
 table.sort(names)
 print("Stats fields", table.concat(names, " "))
 print("goroutines", st.goroutines, "Ps", st.Ps, "spawned >= 5", st.spawned >= 5,
-      "Ms >= 1", st.Ms >= 1, "memory > 0", st.memory > 0, "timers >= 1", st.timers >= 1)
+      "Ms >= 1", st.Ms >= 1, "rss > 0", st.rss > 0, "timers >= 1", st.timers >= 1)
+-- memory comes from glibc's malloc statistics: 0 under a sanitizer that
+-- replaces malloc, so only its type is checked above
+
+-- a goroutine running Lua on another thread answers the dump with its
+-- own stack (from the preemption hook, on its thread)
+local spinstop = atomic.Bool(false)
+go(function(spinstop)
+  local function spinning() while not spinstop:Load() do end end
+  spinning()
+end, spinstop)
+local found = false
+for _ = 1, 2000 do
+  runtime.Gosched()
+  if runtime.Stack(true):find("in local 'spinning'", 1, true) then found = true break end
+end
+spinstop:Store(true)
+print("a spinning goroutine's stack is in the dump", found)
 
 -- a dump never reads a stack that is running: dump again and again while
 -- 20 pairs ping-pong (the sanitizer builds check it)
