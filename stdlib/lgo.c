@@ -23,7 +23,6 @@ static int l_go(lua_State *L) {
     lugo__blob_free(b);
     return luaL_error(L, "go: not enough memory");
   }
-  ng->parent = g->id;
   lugo__go(g->rt, ng);
   lua_pushinteger(L, (lua_Integer)id);
   return 1;

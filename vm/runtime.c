@@ -313,8 +313,8 @@ static int askstacks(lugo_runtime *rt, lugo_G *self) {
   int asked = 0;
   for (g = rt->allg; g != NULL; g = g->allnext) {
     if (g == self || g->done || lugo_load(&g->status) != G_RUNNING ||
-        lugo_load(&g->blockm) || g->L == NULL)
-      continue;
+        lugo_load(&g->blockm))
+      continue;  /* (one not started yet answers once it runs Lua) */
     if (lugo_cas(&g->stackwant, STK_NONE, STK_ASKED)) asked = 1;
   }
   if (!asked) return 0;
@@ -374,8 +374,11 @@ static int scan(lugo_G *g) {
   for (tries = 0; tries < 100; tries++) {
     int s = lugo_load(&g->status);
     if (s != G_PARKED && s != G_RUNNABLE) return -1;
-    if (g->L == NULL || g->co == NULL) return -1;  /* never ran */
-    if (lugo_cas(&g->status, s, s | G_SCAN)) return s;
+    if (lugo_cas(&g->status, s, s | G_SCAN)) {
+      if (g->L != NULL && g->co != NULL) return s;  /* ours to read now */
+      lugo_store(&g->status, s);  /* it never ran: no stack */
+      return -1;
+    }
   }
   return -1;
 }

@@ -578,6 +578,7 @@ lugo_G *lugo__spawn(lugo_runtime *rt, lugo_blob *start, lugo_goid *id) {
   g->chainok = 1;
   lugo__sema_init(&g->sema);
   if (!lugo__sudogs(g, 1)) { free(g); return NULL; }
+  if (tls_m != NULL && tls_m->curg != NULL) g->parent = tls_m->curg->id;
   pthread_mutex_lock(&rt->glock);
   g->id = ++rt->nextid;
   g->allnext = rt->allg;
