@@ -256,10 +256,11 @@ void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
 }
 
 static const char *statusname(lugo_G *g, int s) {
+  const char *why = (const char *)lugo_load_relaxed(&g->waitreason);
   switch (s) {
     case G_RUNNABLE: case G_WOKEN: return "runnable";
-    case G_RUNNING: return lugo_load(&g->blockm) ? g->waitreason : "running";
-    case G_PARKING: case G_PARKED: return g->waitreason ? g->waitreason : "waiting";
+    case G_RUNNING: return lugo_load(&g->blockm) && why ? why : "running";
+    case G_PARKING: case G_PARKED: return why ? why : "waiting";
     default: return "dead";
   }
 }

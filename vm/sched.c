@@ -438,7 +438,7 @@ void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason) {
   lugo_store(&g->blockm, !(g->chainok && lua_isyieldable(L)));
   g->wonsg = NULL;
   g->interrupted = 0;
-  g->waitreason = reason;
+  lugo_store_relaxed(&g->waitreason, (void *)reason);
   g->nsg = 0;
   /* PREPARED: not claimable until a waiter is published (park_publish) */
   lugo_store(&g->parkwin, PW_PREPARED);

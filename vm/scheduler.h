@@ -88,7 +88,8 @@ struct lugo_G {
   int interrupted;     /* woken by lugo_interrupt (written by the waker
                           before lugo__ready) */
   char *intrmsg;       /* ditto, malloc'd */
-  const char *waitreason;  /* "chan receive", "select", ... (owner) */
+  lugo_aptr waitreason;    /* "chan receive", "select", ... (written by
+                              the owner; a dump reads it racing that) */
   /* park data: owned by the G; wakers write only what they claimed by
   ** winning parkwin, before readying it */
   lugo_sudog *sg;          /* its waiters: 1 for a channel op, n for select */
