@@ -61,8 +61,7 @@ static void test_delete(void) {
   lugo__timers_free(ts);
 }
 
-/* 100,000 timers with random deadlines fire in non-decreasing order; half
-** deleted at random never fire */
+/* timers fire in non-decreasing order of deadline; deleted ones never */
 static int64_t lastwhen;
 static int bad;
 static void check_order(lugo_timer *t) {
@@ -71,27 +70,33 @@ static void check_order(lugo_timer *t) {
   nfired++;
 }
 
-static void test_many(void) {
-  enum { N = 100000 };
+/* n timers with random deadlines below span; every step-th of them (the
+** i-th being t[(i * mul) % n]) deleted; the rest fire in order */
+static void fire_in_order(int n, int span, unsigned seed, int step, int mul) {
   lugo_timers *ts = lugo__timers_new();
-  lugo_timer *t = (lugo_timer *)calloc(N, sizeof(*t));
+  lugo_timer *t = (lugo_timer *)calloc((size_t)n, sizeof(*t));
   int i, deleted = 0;
-  srand(7);
+  srand(seed);
   nfired = 0;
   bad = 0;
   lastwhen = 0;
-  for (i = 0; i < N; i++) {
+  for (i = 0; i < n; i++) {
     lugo__timer_init(&t[i]);
     t[i].fire = check_order;
-    lugo__timer_add(ts, &t[i], rand() % 1000000);
+    lugo__timer_add(ts, &t[i], rand() % span);
   }
-  for (i = 0; i < N; i += 2) deleted += lugo__timer_del(ts, &t[(i * 7919) % N]);
-  lugo__timers_run(ts, 1000000);
+  CHECK_EQ(lugo__timers_count(ts), n);
+  for (i = 0; i < n; i += step)
+    deleted += lugo__timer_del(ts, &t[(int)(((long long)i * mul) % n)]);
+  lugo__timers_run(ts, span);
   CHECK_EQ(bad, 0);
-  CHECK_EQ(nfired + deleted, N);
+  CHECK_EQ(nfired + deleted, n);
+  CHECK_EQ(lugo__timers_count(ts), 0);
   lugo__timers_free(ts);
   free(t);
 }
+
+static void test_many(void) { fire_in_order(100000, 1000000, 7, 2, 7919); }
 
 /* Stop and Reset racing the firing thread: a "ticker" fire arms its
 ** timer again.  Whenever del returns, the timer is neither pending nor
@@ -162,27 +167,7 @@ static void test_del_races_fire(void) {
 ** well under a second; a linear structure would take minutes) and the
 ** survivors fire in order */
 static void test_million(void) {
-  enum { N = 1000000 };
-  lugo_timers *ts = lugo__timers_new();
-  lugo_timer *t = (lugo_timer *)calloc(N, sizeof(*t));
-  int i, deleted = 0;
-  srand(11);
-  nfired = 0;
-  bad = 0;
-  lastwhen = 0;
-  for (i = 0; i < N; i++) {
-    lugo__timer_init(&t[i]);
-    t[i].fire = check_order;
-    lugo__timer_add(ts, &t[i], rand() % 100000);  /* many ties */
-  }
-  CHECK_EQ(lugo__timers_count(ts), N);
-  for (i = 0; i < N; i += 3) deleted += lugo__timer_del(ts, &t[i]);
-  lugo__timers_run(ts, 100000);
-  CHECK_EQ(bad, 0);
-  CHECK_EQ(nfired + deleted, N);
-  CHECK_EQ(lugo__timers_count(ts), 0);
-  lugo__timers_free(ts);
-  free(t);
+  fire_in_order(1000000, 100000, 11, 3, 1);  /* many ties */
 }
 
 int main(void) {
