@@ -89,9 +89,11 @@ static void tokey(lua_State *L, int idx, lugo_shkey *k, const char *fname) {
     }
     default: break;
   }
+  if (lua_type(L, idx) == LUA_TTHREAD) lua_pushliteral(L, "coroutine");
+  else if (luaL_getmetafield(L, idx, "__name") != LUA_TSTRING)  /* FILE* */
+    lua_pushstring(L, luaL_typename(L, idx));
   luaL_error(L, "%s: key must be %s (got %s)", fname, KEYS,
-             lua_type(L, idx) == LUA_TTHREAD ? "coroutine"
-                                             : luaL_typename(L, idx));
+             lua_tostring(L, -1));
 }
 
 /* ---------------------------------------------------------------------
@@ -194,8 +196,8 @@ static int l_withvalue(lua_State *L) {
   lugo_value v;
   lugo_vctx *c;
   lugo__checkG(L);
-  lua_settop(L, 3);  /* a missing value is nil */
   tokey(L, 2, &k, fname);
+  lua_settop(L, 3);  /* a missing value is nil (the key stays put) */
   lugo__value_from(L, 3, &v, fname);  /* raises before we own anything */
   c = lugo__ctx_newvalue(p, &k, &v);
   if (c == NULL) {
