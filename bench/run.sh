@@ -118,6 +118,7 @@ rows=(
     "sharemsg|1,000-entry shared.table sent by reference through a channel (cf. tablemsg)|1||low|us/op"
     "sharemsg|1,000-entry shared.table sent by reference through a channel (cf. tablemsg)|2||low|us/op"
     "shmake|shared.table(init) of the 1,000-entry table|1||low|us/op"
+    "ctxcancel|context.WithCancel of a live parent + cancel|1||low|ns/op"
 )
 
 declare -A lua_cache
