@@ -121,6 +121,7 @@ rows=(
     "timerstop|NewTimer + Stop with 1,000,000 timers pending|1||low|ns/op"
     "timerlate|timer lateness, median of 2,000 sleeps of 1-50 ms|1||low|us"
     "timerlate|timer lateness, median of 2,000 sleeps of 1-50 ms|2||low|us"
+    "ctxcancel|context.WithCancel of a live parent + cancel|1||low|ns/op"
 )
 
 declare -A lua_cache

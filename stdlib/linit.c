@@ -58,7 +58,8 @@ static int l_exit(lua_State *L) {
 
 static int open_lugo(lua_State *L) {
   static const char *const names[] = {
-    "go", "chan", "select", "time", "runtime", "sync", "atomic", "shared", NULL
+    "go", "chan", "select", "time", "runtime", "sync", "atomic", "shared",
+    "context", NULL
   };
   const char *const *n;
   lua_newtable(L);
@@ -127,6 +128,7 @@ static const lib libs[] = {
   {"sync", lugo__open_sync, NULL},
   {"atomic", lugo__open_atomic, NULL},
   {"shared", lugo__open_shared, NULL},
+  {"context", lugo__open_context, NULL},
   {"lugo", open_lugo, NULL},
   {NULL, NULL, NULL}
 };

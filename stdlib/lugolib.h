@@ -16,6 +16,7 @@ int lugo__open_sync(lua_State *L);     /* sync */
 int lugo__open_atomic(lua_State *L);   /* atomic */
 int lugo__syncmap_new(lua_State *L);   /* sync.Map() (lshared.c) */
 int lugo__open_shared(lua_State *L);   /* shared */
+int lugo__open_context(lua_State *L);  /* context */
 
 void lugo__open_coroutine(lua_State *L);  /* vm/coro.c */
 

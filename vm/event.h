@@ -30,8 +30,12 @@ typedef enum lugo_event_kind {
   LUGO_EV_SHREAD,   /* obj: shared table read; a: the key's hash (0 to
                        2^32-1), LUGO_SH_BORDER for #t, LUGO_SH_ALLKEYS for
                        pairs' snapshot and freeze */
-  LUGO_EV_SHWRITE   /* obj: shared table written; a: as for SHREAD (a store
+  LUGO_EV_SHWRITE,  /* obj: shared table written; a: as for SHREAD (a store
                        that moves the border also writes LUGO_SH_BORDER) */
+  LUGO_EV_CANCEL    /* obj: a context cancelled (a release: emitted by the
+                       cancelling goroutine, 0 for a deadline, before its
+                       Done channel closes); a: 1 canceled, 2 deadline
+                       exceeded.  One per context of the cancelled tree. */
 } lugo_event_kind;
 
 /* the `a` of a shared table event that is not one key */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "context.h"
 #include "shared.h"
 #include "sync.h"
 #include "scheduler.h"
@@ -56,10 +57,13 @@ lugo_runtime *lugo_new(const lugo_options *o) {
   rt->pool = (lua_State **)calloc(LUGO_POOLMAX, sizeof(lua_State *));
   rt->timers = lugo__timers_new();
   rt->shreg = lugo__shreg_new();
+  rt->ctxreg = lugo__ctxreg_new();
   /* learn which C functions are standard (they cross as themselves) */
   L = lugo__newstate(rt, 1);
-  if (rt->timers == NULL || rt->shreg == NULL || L == NULL) {
+  if (rt->timers == NULL || rt->shreg == NULL || rt->ctxreg == NULL ||
+      L == NULL) {
     if (L) lua_close(L);
+    lugo__ctxreg_free(rt->ctxreg);
     lugo__shreg_free(rt->shreg);
     lugo__timers_free(rt->timers);
     lugo__sched_free(rt);
@@ -72,7 +76,7 @@ lugo_runtime *lugo_new(const lugo_options *o) {
       &lugo__int64_type, &lugo__bool_type, &lugo__rwmutex_type,
       &lugo__once_type, &lugo__cond_type, &lugo__value_type,
       &lugo__shtable_type, &lugo__frozen_type, &lugo__syncmap_type,
-      &lugo__timer_type, &lugo__ticker_type, NULL
+      &lugo__timer_type, &lugo__ticker_type, &lugo__ctx_type, NULL
     };
     const lugo_objtype *const *t;
     for (t = types; *t; t++) {
@@ -99,12 +103,17 @@ void lugo_close(lugo_runtime *rt) {
   }
   free(rt->pool);
   pthread_mutex_destroy(&rt->poollock);
-  /* every state is closed: what tables are left only hold each other */
+  /* every state is closed: contexts nobody cancelled still hold their
+  ** children (which hold them), and what tables are left only hold each
+  ** other.  Freeing either may release the other kind: the registries
+  ** stay until both are done. */
+  lugo__ctx_shutdown(rt);
   lugo__shreg_free(rt->shreg);
   lugo__marshal_free_known(rt);
   while (rt->nlibs > 0) dlclose(rt->libs[--rt->nlibs]);
   free(rt->libs);
   pthread_mutex_destroy(&rt->libslock);
+  lugo__ctxreg_free(rt->ctxreg);
   free(rt);
 }
 

@@ -24,6 +24,7 @@ struct lugo_timer;                     /* defined in timer.h */
 struct lugo_timers;                    /* defined in timer.h */
 struct lugo_known;                     /* defined in marshal.c */
 struct lugo_shreg;                     /* defined in shared.h */
+struct lugo_ctxreg;                    /* defined in context.h */
 
 /* G status (g->status, atomic).  See "Parking" in sched.c. */
 enum {
@@ -228,6 +229,9 @@ struct lugo_runtime {
   struct lugo_shreg *shreg;   /* every shared table, for the collector
                                  (shared.c); set before the first
                                  goroutine, freed after the last */
+  struct lugo_ctxreg *ctxreg; /* contexts: Background, TODO, and those
+                                 with children (context.c); set before
+                                 the first goroutine, freed last */
   char *defpath, *defcpath;   /* a fresh state's package.path, .cpath */
   pthread_mutex_t poollock;   /* guards pool */
   lua_State **pool;           /* reset states ready for new goroutines */
