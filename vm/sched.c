@@ -1143,12 +1143,15 @@ int lugo__setprocs(lugo_runtime *rt, int n) {
   lugo_store(&rt->nprocs, n);
   if (n > old) {  /* bring back retired Ps, create the rest */
     for (i = old; i < n; i++) {
-      lugo_P *p = i < lugo_load(&rt->np) ? rt->allp[i] : newp(rt, i);
+      int fresh = i >= lugo_load(&rt->np);
+      lugo_P *p = fresh ? newp(rt, i) : rt->allp[i];
       if (p == NULL) {  /* out of memory: keep what we have */
         lugo_store(&rt->nprocs, i);
         break;
       }
-      if (p->retired) {
+      if (fresh) {
+        pidleput(rt, p);
+      } else if (p->retired) {
         p->retired = 0;
         rt->nretired--;
         pidleput(rt, p);

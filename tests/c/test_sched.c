@@ -289,6 +289,25 @@ static void test_release_finds_deadlock(void) {
   lugo_close(rt);
 }
 
+/* GOMAXPROCS grown past the Ps made at start, then shrunk and grown
+** again while goroutines run: lugo_close finds every P idle (it hung when
+** Ps made by the growth never reached the idle list; a helper found it) */
+static void test_gomaxprocs_grow_close(void) {
+  lugo_runtime *rt = newrt(1);
+  CHECK_EQ(run(rt,
+               "assert(runtime.GOMAXPROCS(3) == 1)\n"
+               "local a, b = atomic.Bool(false), atomic.Bool(false)\n"
+               "local done = chan(2)\n"
+               "go(function(a, b, done) a:Store(true) while not b:Load() do end done:send(1) end, a, b, done)\n"
+               "go(function(a, b, done) b:Store(true) while not a:Load() do end done:send(1) end, a, b, done)\n"
+               "done:recv() done:recv()\n"
+               "assert(runtime.GOMAXPROCS(1) == 3)\n"
+               "assert(runtime.GOMAXPROCS(4) == 1)\n"
+               "for i = 1, 100 do go(function() end) end\n",
+               NULL), LUGO_OK);
+  lugo_close(rt);
+}
+
 static void test_close_with_parked(void) {
   /* closing a runtime with goroutines parked and values in channels leaks
   ** nothing (checked by the ASan build) */
@@ -352,6 +371,7 @@ int main(void) {
     {"interrupt storm sync", test_interrupt_storm_sync},
     {"close with sync parked", test_close_with_sync_parked},
     {"With + interrupted Cond.Wait", test_with_cond_interrupt}, {"close with parked", test_close_with_parked},
+    {"GOMAXPROCS grow then close", test_gomaxprocs_grow_close},
     {"two runtimes", test_two_runtimes}, {"events", test_events}, {NULL, NULL}
   };
   return cutil_run("sched", tests);
