@@ -211,8 +211,9 @@ struct lugo_runtime {
   pthread_mutex_t libslock;   /* guards libs */
   void **libs;                /* C libraries kept open until lugo_close */
   int nlibs, caplibs;
-  lugo_event_fn evhook;       /* event listener, NULL when none */
-  void *evud;
+  _Atomic lugo_event_fn evhook;  /* atomic: event listener, NULL when
+                                    none (see event.h) */
+  lugo_aptr evud;             /* atomic: its argument */
   lugo_ai64 npreempt, nswitch, nsteal;  /* atomic stats */
 };
 
