@@ -1,0 +1,586 @@
+/*
+** trace.c -- the execution tracer (`lugo -trace FILE`): which goroutine
+** ran on which OS thread (M) when, what it blocked on, who woke it, and how
+** many goroutines waited to run.  Written at the end as Chrome trace-event
+** JSON (chrome://tracing, ui.perfetto.dev), or, for a FILE ending in
+** ".html", as one self-contained page that draws the timeline itself (the
+** viewer is vm/traceview.html, embedded at build time).
+**
+** Recording.  The tracer is an event listener (event.h).  The scheduler
+** says when an M starts running a goroutine (LUGO_EV_RUN) and when the
+** resume returns (LUGO_EV_STOP, with why); spawns, blocks and wake-ups are
+** the events the race detector sees too.  Each M appends to its own buffer
+** with no lock: only that M's thread writes it.  Threads that are not Ms of
+** this runtime (the host, sysmon firing timers) share one buffer under
+** tr->lock; they are rare.  Buffers grow in chunks taken from one budget
+** per trace (LUGO_TRACE_MAXEVENTS); past it events are dropped and counted,
+** and the file says how many.  Reason strings are kept as pointers: they
+** are the static strings lugo__park_prepare is given.
+**
+** Stopping while goroutines run.  A thread may load the listener just
+** before lugo_trace_stop clears it and call it afterwards.  So the tracer
+** and every M's buffer header live until lugo_close (a stop frees only the
+** chunks), and a recording M announces itself in its buffer's `busy` flag
+** before it looks at tr->on (Dekker's pattern; all seq_cst):
+**     M:     busy = 1;  if (on) record;  busy = 0
+**     stop:  on = 0;    for every buffer: wait while busy;  write
+** Either the M sees on == 0, or stop sees busy == 1 and waits for it.  A
+** buffer an M makes while stop scans is published (seq_cst) before that M
+** sets busy, so stop either sees it or the M sees on == 0 (same argument).
+** The hook finds the tracer through rt->tracer, which never changes once
+** made, not through its `ud`: a late call may carry a later listener's.
+**
+** Claiming.  lugo_trace_start, lugo_trace_stop and lugo_close take the
+** listener slot with a CAS (from NULL, or from our hook, to `claimed`, a
+** listener that ignores everything), so they exclude each other and any
+** other listener without a lock of their own; whoever holds the claim owns
+** rt->tracer's file, budget and (once stop has waited) every buffer.
+**
+** Threads: the hook runs on any thread; lugo_trace_start/stop on any
+** thread, a goroutine's included (the lugo command stops the trace from
+** its panic handler, which runs on an M).
+*/
+#include "trace.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scheduler.h"
+
+/* the viewer page, traceview[] (generated from vm/traceview.html) */
+#include "traceview.h"
+
+#define CHUNK 2048          /* events per chunk (64 KB) */
+#define VIEWMARK "@TRACE_JSON@"  /* where the page takes the JSON */
+#define HOSTTID 9999        /* the track of threads that are not Ms */
+
+/* what the tracer keeps: GO, BLOCK, WAKE, RUN, STOP */
+typedef struct tev {
+  uint64_t tk;      /* ns since the runtime started << 8 | event kind */
+  int64_t g;        /* goroutine causing it (lugo_event.goid) */
+  int64_t a;        /* lugo_event.a */
+  union {
+    const char *s;  /* BLOCK: the reason */
+    int64_t n;      /* others: runnable goroutines when it happened */
+  } u;
+} tev;
+
+typedef struct tchunk {
+  struct tchunk *next;
+  int n;
+  tev ev[CHUNK];
+} tchunk;
+
+/* one thread's events (an M's), or the host's (guarded by tr->lock) */
+typedef struct tbuf {
+  lugo_aint busy;         /* atomic: its M is inside the hook */
+  /* the rest: its M only while tracing; stop's after the wait */
+  tchunk *head, *tail;
+  long long dropped;      /* events lost to the budget */
+  int64_t dropat;         /* when the first was lost (ns since start) */
+} tbuf;
+
+typedef struct lugo_tracer lugo_tracer;
+
+struct lugo_tracer {
+  lugo_aint on;           /* atomic: record events */
+  lugo_ai64 nchunks;      /* atomic: chunks taken from the budget */
+  /* the rest: the claim holder's (see the header) */
+  int64_t maxchunks;
+  int nslots;
+  lugo_aptr *slots;       /* atomic: tbuf per M id, made by that M */
+  pthread_mutex_t lock;   /* guards host */
+  tbuf host;
+  FILE *f;
+  char *path;
+  int html;
+  int64_t begin, end;     /* ns since the runtime started */
+};
+
+static void hook(lugo_runtime *rt, const lugo_event *e, void *ud);
+
+/* the listener that holds the slot while start or stop works */
+static void claimed(lugo_runtime *rt, const lugo_event *e, void *ud) {
+  (void)rt;
+  (void)e;
+  (void)ud;
+}
+
+static int claim(lugo_runtime *rt, lugo_event_fn from) {
+  lugo_event_fn old = from;
+  return lugo_casx(&rt->evhook, &old, claimed);
+}
+
+/* ---------------------------------------------------------------------
+** recording (any thread)
+** ------------------------------------------------------------------- */
+
+/* Goroutines waiting to run: the global queue and every P's.  Racy reads
+** of counters that move under us: a sample, not an invariant. */
+static int64_t runnable(lugo_runtime *rt) {
+  int64_t n = lugo_load_relaxed(&rt->gqsize);
+  int i;
+  for (i = 0; i < rt->nprocs; i++) n += lugo__runq_len(&rt->allp[i].q);
+  return n;
+}
+
+static tchunk *newchunk(lugo_tracer *tr, tbuf *b) {
+  tchunk *c;
+  /* relaxed first: once the budget is gone, dropping touches no shared line */
+  if (lugo_load_relaxed(&tr->nchunks) >= tr->maxchunks ||
+      lugo_xadd(&tr->nchunks, 1) >= tr->maxchunks)
+    return NULL;
+  c = (tchunk *)malloc(sizeof(*c));
+  if (c == NULL) return NULL;
+  c->next = NULL;
+  c->n = 0;
+  if (b->tail) b->tail->next = c; else b->head = c;
+  b->tail = c;
+  return c;
+}
+
+/* The thread owning b (or holding tr->lock for the host's), with
+** tr->on seen set. */
+static void record(lugo_runtime *rt, lugo_tracer *tr, tbuf *b,
+                   const lugo_event *e) {
+  int64_t now = lugo__nanotime() - rt->starttime;
+  tchunk *c = b->tail;
+  tev *v;
+  if (c == NULL || c->n == CHUNK) {
+    c = newchunk(tr, b);
+    if (c == NULL) {
+      if (b->dropped++ == 0) b->dropat = now;
+      return;
+    }
+  }
+  v = &c->ev[c->n++];
+  v->tk = (uint64_t)now << 8 | (uint64_t)e->kind;
+  v->g = e->goid;
+  v->a = e->a;
+  if (e->kind == LUGO_EV_BLOCK) v->u.s = (const char *)e->obj;
+  else v->u.n = runnable(rt);
+}
+
+/* Owner M.  Its buffer, made on its first event. */
+static tbuf *mbuf(lugo_tracer *tr, int id) {
+  tbuf *b = (tbuf *)lugo_load(&tr->slots[id]);
+  if (b == NULL) {
+    b = (tbuf *)calloc(1, sizeof(*b));
+    if (b != NULL) lugo_store(&tr->slots[id], b);  /* see the header */
+  }
+  return b;
+}
+
+static void hook(lugo_runtime *rt, const lugo_event *e, void *ud) {
+  lugo_tracer *tr;
+  lugo_M *m;
+  (void)ud;  /* may be a later listener's (see the header) */
+  switch (e->kind) {
+    case LUGO_EV_GO: case LUGO_EV_BLOCK: case LUGO_EV_WAKE:
+    case LUGO_EV_RUN: case LUGO_EV_STOP:
+      break;
+    default:
+      return;  /* not traced: touch nothing */
+  }
+  tr = rt->tracer;
+  m = lugo__getm();
+  if (m != NULL && m->rt == rt && m->id < tr->nslots) {
+    tbuf *b = mbuf(tr, m->id);
+    if (b == NULL) return;  /* out of memory: nothing to count it in */
+    lugo_store(&b->busy, 1);
+    if (lugo_load(&tr->on)) record(rt, tr, b, e);
+    /* release: what it recorded is the stopper's once it sees 0 */
+    lugo_store_rel(&b->busy, 0);
+  } else {
+    pthread_mutex_lock(&tr->lock);
+    if (lugo_load(&tr->on)) record(rt, tr, &tr->host, e);
+    pthread_mutex_unlock(&tr->lock);
+  }
+}
+
+/* ---------------------------------------------------------------------
+** writing (the claim holder, after every recorder has left)
+** ------------------------------------------------------------------- */
+
+typedef struct writer {
+  FILE *f;
+  long long n;    /* trace events written */
+} writer;
+
+typedef struct sample { int64_t ns, n; } sample;
+
+/* one JSON string; <, > and & escaped too, so the JSON can sit inside the
+** HTML page's <script> element */
+static void wstr(FILE *f, const char *s) {
+  putc('"', f);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c < 0x20 || c == '<' || c == '>' || c == '&') fprintf(f, "\\u%04x", c);
+    else putc(c, f);
+  }
+  putc('"', f);
+}
+
+/* microseconds with ns precision */
+static void wts(FILE *f, int64_t ns) {
+  if (ns < 0) ns = 0;
+  fprintf(f, "%lld.%03lld", (long long)(ns / 1000), (long long)(ns % 1000));
+}
+
+/* the start of one event, up to its "ts" */
+static void wbegin(writer *w, const char *name, const char *ph, int tid,
+                   int64_t ns) {
+  FILE *f = w->f;
+  fputs(w->n++ ? ",\n{\"name\":" : "{\"name\":", f);
+  wstr(f, name);
+  fprintf(f, ",\"ph\":\"%s\",\"pid\":1,\"tid\":%d,\"ts\":", ph, tid);
+  wts(f, ns);
+}
+
+static void wmeta(writer *w, const char *what, int tid, const char *name,
+                  int sort) {
+  FILE *f = w->f;
+  fprintf(f, "%s{\"name\":\"%s\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{",
+          w->n++ ? ",\n" : "", what, tid);
+  if (name) {
+    fputs("\"name\":", f);
+    wstr(f, name);
+  } else {
+    fprintf(f, "\"sort_index\":%d", sort);
+  }
+  fputs("}}", f);
+}
+
+/* a goroutine's run on an M, from ns0 to ns1 */
+static void wslice(writer *w, int tid, int64_t g, int p, int64_t ns0,
+                   int64_t ns1, int64_t why, const char *reason) {
+  static const char *const whys[] = {"unknown", "blocked", "preempted", "gosched"};
+  char name[32];
+  const char *stop;
+  snprintf(name, sizeof(name), "G%lld", (long long)g);
+  if (why >= Y_NONE && why <= Y_GOSCHED) stop = whys[why];
+  else if (why == LUGO_STOP_END) stop = "ended";
+  else if (why == LUGO_STOP_ERROR) stop = "panicked";
+  else if (why == -1) stop = "running";  /* when the trace ended */
+  else stop = "unknown";
+  wbegin(w, name, "X", tid, ns0);
+  fputs(",\"dur\":", w->f);
+  wts(w->f, ns1 > ns0 ? ns1 - ns0 : 0);
+  fprintf(w->f, ",\"cat\":\"goroutine\",\"args\":{\"goid\":%lld", (long long)g);
+  if (p >= 0) fprintf(w->f, ",\"p\":%d", p);
+  fprintf(w->f, ",\"stop\":\"%s\"", stop);
+  if (why == Y_PARK && reason) {
+    fputs(",\"reason\":", w->f);
+    wstr(w->f, reason);
+  }
+  fputs("}}", w->f);
+}
+
+/* an instant on a track */
+static void winstant(writer *w, int tid, const tev *v, int kind) {
+  int64_t ns = (int64_t)(v->tk >> 8);
+  FILE *f = w->f;
+  switch (kind) {
+    case LUGO_EV_GO:
+      wbegin(w, "spawn", "i", tid, ns);
+      fprintf(f, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":%lld,\"child\":%lld}}",
+              (long long)v->g, (long long)v->a);
+      break;
+    case LUGO_EV_BLOCK:
+      wbegin(w, "block", "i", tid, ns);
+      fprintf(f, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":%lld,\"reason\":",
+              (long long)v->g);
+      wstr(f, v->u.s ? v->u.s : "?");
+      fputs("}}", f);
+      break;
+    case LUGO_EV_WAKE:
+      wbegin(w, "unblock", "i", tid, ns);
+      fprintf(f, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":%lld,\"by\":%lld}}",
+              (long long)v->a, (long long)v->g);
+      break;
+  }
+}
+
+/* A buffer's events, in the order its thread recorded them: slices from
+** RUN/STOP pairs (an M runs one goroutine at a time), instants, and the
+** runnable samples into smp (if not NULL). */
+static void wbuf(writer *w, lugo_tracer *tr, const tbuf *b, int tid,
+                 sample *smp, size_t *nsmp) {
+  const tchunk *c;
+  int open = 0, p = -1;
+  int64_t g = 0, start = 0;
+  const char *reason = NULL;
+  for (c = b->head; c != NULL; c = c->next) {
+    int i;
+    for (i = 0; i < c->n; i++) {
+      const tev *v = &c->ev[i];
+      int kind = (int)(v->tk & 0xff);
+      int64_t ns = (int64_t)(v->tk >> 8);
+      if (kind != LUGO_EV_BLOCK && smp != NULL) {
+        smp[*nsmp].ns = ns;
+        smp[(*nsmp)++].n = v->u.n;
+      }
+      switch (kind) {
+        case LUGO_EV_RUN:
+          if (open) wslice(w, tid, g, p, start, ns, Y_NONE, NULL);  /* lost STOP */
+          open = 1;
+          g = v->g;
+          p = (int)v->a;
+          start = ns;
+          reason = NULL;
+          break;
+        case LUGO_EV_STOP:
+          if (!open || g != v->g) {  /* it was running when tracing began */
+            start = tr->begin;
+            p = -1;
+            reason = NULL;
+          }
+          wslice(w, tid, v->g, p, start, ns, v->a, reason);
+          open = 0;
+          break;
+        case LUGO_EV_BLOCK:
+          if (open && g == v->g) reason = v->u.s;
+          /* fall through */
+        default:
+          winstant(w, tid, v, kind);
+          break;
+      }
+    }
+  }
+  if (open)  /* still running: up to the end, or to where events were lost */
+    wslice(w, tid, g, p, start, b->dropped ? b->dropat : tr->end, -1, NULL);
+}
+
+static int bysample(const void *x, const void *y) {
+  const sample *a = (const sample *)x, *b = (const sample *)y;
+  return a->ns < b->ns ? -1 : a->ns > b->ns;
+}
+
+static size_t nevents(const tbuf *b) {
+  const tchunk *c;
+  size_t n = 0;
+  for (c = b->head; c != NULL; c = c->next) n += (size_t)c->n;
+  return n;
+}
+
+static void wjson(lugo_runtime *rt, lugo_tracer *tr, FILE *f) {
+  writer w = {f, 0};
+  sample *smp;
+  size_t nsmp = 0, total = nevents(&tr->host), i;
+  long long dropped = tr->host.dropped;
+  int id;
+  for (id = 0; id < tr->nslots; id++) {
+    tbuf *b = (tbuf *)lugo_load(&tr->slots[id]);
+    if (b) {
+      total += nevents(b);
+      dropped += b->dropped;
+    }
+  }
+  smp = (sample *)malloc((total + 1) * sizeof(*smp));  /* NULL: no counter */
+  fputs("{\"traceEvents\":[\n", f);
+  fprintf(f, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"lugo\"}}");
+  w.n++;
+  for (id = 0; id < tr->nslots; id++) {
+    tbuf *b = (tbuf *)lugo_load(&tr->slots[id]);
+    char name[32];
+    if (b == NULL || (b->head == NULL && b->dropped == 0)) continue;
+    snprintf(name, sizeof(name), "M%d", id);
+    wmeta(&w, "thread_name", id, name, 0);
+    wmeta(&w, "thread_sort_index", id, NULL, id);
+    wbuf(&w, tr, b, id, smp, &nsmp);
+  }
+  if (tr->host.head != NULL) {
+    wmeta(&w, "thread_name", HOSTTID, "host, sysmon, timers", 0);
+    wmeta(&w, "thread_sort_index", HOSTTID, NULL, HOSTTID);
+    wbuf(&w, tr, &tr->host, HOSTTID, smp, &nsmp);
+  }
+  if (smp != NULL) {  /* one time series from every thread's samples */
+    int64_t last = -1;
+    qsort(smp, nsmp, sizeof(*smp), bysample);
+    for (i = 0; i < nsmp; i++) {
+      if (smp[i].n == last) continue;
+      last = smp[i].n;
+      wbegin(&w, "runnable goroutines", "C", 0, smp[i].ns);
+      fprintf(f, ",\"args\":{\"runnable\":%lld}}", (long long)last);
+    }
+    free(smp);
+  }
+  fputs("\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{\"version\":", f);
+  wstr(f, LUGO_VERSION);
+  fprintf(f, ",\"gomaxprocs\":%d,\"events\":%lld,\"dropped_events\":%lld,"
+             "\"max_events\":%lld,\"trace_start_us\":",
+          rt->nprocs, (long long)total, dropped,
+          (long long)(tr->maxchunks * CHUNK));
+  wts(f, tr->begin);
+  fputs(",\"trace_end_us\":", f);
+  wts(f, tr->end);
+  fputs("}}\n", f);
+}
+
+/* Write the file and close it; LUGO_OK or LUGO_EFILE with errno set. */
+static int wfile(lugo_runtime *rt, lugo_tracer *tr) {
+  FILE *f = tr->f;
+  int err = 0;
+  tr->f = NULL;
+  if (tr->html) {
+    const char *mark = strstr(traceview, VIEWMARK);
+    if (mark == NULL) mark = traceview + strlen(traceview);  /* a bad page */
+    fwrite(traceview, 1, (size_t)(mark - traceview), f);
+    wjson(rt, tr, f);
+    fputs(*mark ? mark + strlen(VIEWMARK) : "", f);
+  } else {
+    wjson(rt, tr, f);
+  }
+  if (fflush(f) != 0) err = errno;
+  else if (ferror(f)) err = EIO;
+  if (fclose(f) != 0 && err == 0) err = errno;
+  if (err == 0) return LUGO_OK;
+  errno = err;
+  return LUGO_EFILE;
+}
+
+static void freechunks(tbuf *b) {
+  while (b->head != NULL) {
+    tchunk *c = b->head;
+    b->head = c->next;
+    free(c);
+  }
+  b->tail = NULL;
+  b->dropped = 0;
+  b->dropat = 0;
+}
+
+/* ---------------------------------------------------------------------
+** starting and stopping
+** ------------------------------------------------------------------- */
+
+static int endswith(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* Claim holder.  The runtime's tracer, made on first use. */
+static lugo_tracer *gettracer(lugo_runtime *rt) {
+  lugo_tracer *tr = rt->tracer;
+  if (tr != NULL) return tr;
+  tr = (lugo_tracer *)calloc(1, sizeof(*tr));
+  if (tr == NULL) return NULL;
+  tr->nslots = rt->opt.maxthreads;  /* M ids are below it (startm) */
+  tr->slots = (lugo_aptr *)calloc((size_t)tr->nslots, sizeof(*tr->slots));
+  if (tr->slots == NULL) {
+    free(tr);
+    return NULL;
+  }
+  pthread_mutex_init(&tr->lock, NULL);
+  rt->tracer = tr;
+  return tr;
+}
+
+int lugo__trace_start(lugo_runtime *rt, const char *path, long maxevents) {
+  lugo_tracer *tr;
+  FILE *f;
+  char *p;
+  if (rt == NULL || path == NULL || path[0] == '\0' || maxevents < 1)
+    return LUGO_EINVAL;
+  if (!claim(rt, NULL)) return LUGO_EINVAL;  /* tracing, or another listener */
+  tr = gettracer(rt);
+  p = tr ? strdup(path) : NULL;
+  if (p == NULL) {
+    free(p);
+    lugo_store(&rt->evhook, NULL);
+    return LUGO_ENOMEM;
+  }
+  f = fopen(path, "w");  /* now: a bad path fails before the program runs */
+  if (f == NULL) {
+    int err = errno;
+    free(p);
+    lugo_store(&rt->evhook, NULL);
+    errno = err;
+    return LUGO_EFILE;
+  }
+  setvbuf(f, NULL, _IOFBF, 1 << 16);
+  tr->f = f;
+  tr->path = p;
+  tr->html = endswith(path, ".html") || endswith(path, ".htm");
+  tr->maxchunks = (maxevents + CHUNK - 1) / CHUNK;
+  lugo_store(&tr->nchunks, 0);
+  tr->begin = lugo__nanotime() - rt->starttime;
+  lugo_store(&tr->on, 1);
+  lugo_store_relaxed(&rt->evud, tr);
+  lugo_store(&rt->evhook, hook);  /* from `claimed`: we hold the claim */
+  return LUGO_OK;
+}
+
+int lugo_trace_start(lugo_runtime *rt, const char *path) {
+  return lugo__trace_start(rt, path, LUGO_TRACE_MAXEVENTS);
+}
+
+/* Stop and write; the path goes to *path (caller frees) if asked for. */
+static int stop(lugo_runtime *rt, char **path) {
+  lugo_tracer *tr;
+  int id, r, err;
+  if (rt == NULL || !claim(rt, hook)) return LUGO_EINVAL;  /* not tracing */
+  tr = rt->tracer;
+  lugo_store(&tr->on, 0);
+  for (id = 0; id < tr->nslots; id++) {  /* wait for recorders to leave */
+    tbuf *b = (tbuf *)lugo_load(&tr->slots[id]);
+    int spins = 0;
+    while (b != NULL && lugo_load(&b->busy)) {
+      if (++spins < 100) lugo_cpu_relax();
+      else sched_yield();  /* it may be descheduled mid-record */
+    }
+  }
+  pthread_mutex_lock(&tr->lock);  /* host recorders too: from here on */
+  pthread_mutex_unlock(&tr->lock);  /* they all see on == 0 */
+  tr->end = lugo__nanotime() - rt->starttime;
+  r = wfile(rt, tr);
+  err = errno;
+  for (id = 0; id < tr->nslots; id++) {
+    tbuf *b = (tbuf *)lugo_load(&tr->slots[id]);
+    if (b) freechunks(b);
+  }
+  freechunks(&tr->host);
+  if (path) *path = tr->path; else free(tr->path);
+  tr->path = NULL;
+  lugo_store(&rt->evhook, NULL);  /* release the claim */
+  errno = err;
+  return r;
+}
+
+int lugo_trace_stop(lugo_runtime *rt) {
+  return stop(rt, NULL);
+}
+
+void lugo__trace_exit(lugo_runtime *rt) {
+  char *path = NULL;
+  if (stop(rt, &path) == LUGO_EFILE)
+    fprintf(stderr, "lugo: -trace: cannot write %s: %s\n", path ? path : "?",
+            strerror(errno));
+  free(path);
+}
+
+void lugo__trace_free(lugo_runtime *rt) {
+  lugo_tracer *tr = rt->tracer;
+  int id;
+  if (tr == NULL) return;
+  for (id = 0; id < tr->nslots; id++) {
+    tbuf *b = (tbuf *)lugo_load(&tr->slots[id]);
+    if (b) {
+      freechunks(b);
+      free(b);
+    }
+  }
+  freechunks(&tr->host);
+  free(tr->slots);
+  free(tr->path);
+  if (tr->f) fclose(tr->f);
+  pthread_mutex_destroy(&tr->lock);
+  free(tr);
+  rt->tracer = NULL;
+}
