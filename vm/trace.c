@@ -559,6 +559,9 @@ int lugo_trace_stop(lugo_runtime *rt) {
 
 void lugo__trace_exit(lugo_runtime *rt) {
   char *path = NULL;
+  /* another thread writing the trace (the lugo command's exit paths):
+  ** let it finish before this one ends the process */
+  while (rt != NULL && lugo_load(&rt->evhook) == claimed) sched_yield();
   if (stop(rt, &path) == LUGO_EFILE)
     fprintf(stderr, "lugo: -trace: cannot write %s: %s\n", path ? path : "?",
             strerror(errno));
