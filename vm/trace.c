@@ -207,109 +207,185 @@ static void hook(lugo_runtime *rt, const lugo_event *e, void *ud) {
 ** writing (the claim holder, after every recorder has left)
 ** ------------------------------------------------------------------- */
 
+/* A trace has millions of events: they are formatted by hand into a
+** buffer (fprintf cost ten times as much, most of the writing time). */
 typedef struct writer {
   FILE *f;
-  long long n;    /* trace events written */
+  long long n;      /* trace events written */
+  size_t len;
+  char buf[1 << 16];
 } writer;
 
 typedef struct sample { int64_t ns, n; } sample;
 
+static void wflush(writer *w) {
+  fwrite(w->buf, 1, w->len, w->f);
+  w->len = 0;
+}
+
+static void wput(writer *w, const char *s, size_t n) {
+  if (w->len + n > sizeof(w->buf)) {
+    wflush(w);
+    if (n > sizeof(w->buf)) {
+      fwrite(s, 1, n, w->f);
+      return;
+    }
+  }
+  memcpy(w->buf + w->len, s, n);
+  w->len += n;
+}
+
+#define wlit(w, s) wput((w), "" s, sizeof(s) - 1)
+
+static void wputs(writer *w, const char *s) { wput(w, s, strlen(s)); }
+
+static void wint(writer *w, long long v) {
+  char tmp[24], *p = tmp + sizeof(tmp);
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do { *--p = (char)('0' + u % 10); u /= 10; } while (u != 0);
+  if (v < 0) *--p = '-';
+  wput(w, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 /* one JSON string; <, > and & escaped too, so the JSON can sit inside the
 ** HTML page's <script> element */
-static void wstr(FILE *f, const char *s) {
-  putc('"', f);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20 || c == '<' || c == '>' || c == '&') fprintf(f, "\\u%04x", c);
-    else putc(c, f);
+static void wstr(writer *w, const char *s) {
+  wlit(w, "\"");
+  for (;;) {
+    const char *run = s;
+    unsigned char c;
+    while ((c = (unsigned char)*s) >= 0x20 && c != '"' && c != '\\' &&
+           c != '<' && c != '>' && c != '&')
+      s++;
+    wput(w, run, (size_t)(s - run));
+    if (c == '\0') break;
+    if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      wput(w, e, 2);
+    } else {
+      char e[7];
+      snprintf(e, sizeof(e), "\\u%04x", c);
+      wput(w, e, 6);
+    }
+    s++;
   }
-  putc('"', f);
+  wlit(w, "\"");
 }
 
 /* microseconds with ns precision */
-static void wts(FILE *f, int64_t ns) {
+static void wts(writer *w, int64_t ns) {
+  char frac[4];
   if (ns < 0) ns = 0;
-  fprintf(f, "%lld.%03lld", (long long)(ns / 1000), (long long)(ns % 1000));
+  wint(w, (long long)(ns / 1000));
+  frac[0] = '.';
+  frac[1] = (char)('0' + ns / 100 % 10);
+  frac[2] = (char)('0' + ns / 10 % 10);
+  frac[3] = (char)('0' + ns % 10);
+  wput(w, frac, 4);
 }
 
-/* the start of one event, up to its "ts" */
-static void wbegin(writer *w, const char *name, const char *ph, int tid,
-                   int64_t ns) {
-  FILE *f = w->f;
-  fputs(w->n++ ? ",\n{\"name\":" : "{\"name\":", f);
-  wstr(f, name);
-  fprintf(f, ",\"ph\":\"%s\",\"pid\":1,\"tid\":%d,\"ts\":", ph, tid);
-  wts(f, ns);
+/* the start of one event, up to its "ts"; named name, or G<g> if NULL */
+static void wbegin(writer *w, const char *name, int64_t g, const char *ph,
+                   int tid, int64_t ns) {
+  if (w->n++) wlit(w, ",\n");
+  wlit(w, "{\"name\":");
+  if (name) {
+    wstr(w, name);
+  } else {
+    wlit(w, "\"G");
+    wint(w, g);
+    wlit(w, "\"");
+  }
+  wlit(w, ",\"ph\":\"");
+  wputs(w, ph);
+  wlit(w, "\",\"pid\":1,\"tid\":");
+  wint(w, tid);
+  wlit(w, ",\"ts\":");
+  wts(w, ns);
 }
 
+/* a track's name (name) or place (sort) */
 static void wmeta(writer *w, const char *what, int tid, const char *name,
                   int sort) {
-  FILE *f = w->f;
-  fprintf(f, "%s{\"name\":\"%s\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{",
-          w->n++ ? ",\n" : "", what, tid);
+  if (w->n++) wlit(w, ",\n");
+  wlit(w, "{\"name\":\"");
+  wputs(w, what);
+  wlit(w, "\",\"ph\":\"M\",\"pid\":1,\"tid\":");
+  wint(w, tid);
+  wlit(w, ",\"args\":{");
   if (name) {
-    fputs("\"name\":", f);
-    wstr(f, name);
+    wlit(w, "\"name\":");
+    wstr(w, name);
   } else {
-    fprintf(f, "\"sort_index\":%d", sort);
+    wlit(w, "\"sort_index\":");
+    wint(w, sort);
   }
-  fputs("}}", f);
+  wlit(w, "}}");
 }
 
 /* a goroutine's run on an M, from ns0 to ns1 */
 static void wslice(writer *w, int tid, int64_t g, int p, int64_t ns0,
                    int64_t ns1, int64_t why, const char *reason) {
   static const char *const whys[] = {"unknown", "blocked", "preempted", "gosched"};
-  char name[32];
   const char *stop;
-  snprintf(name, sizeof(name), "G%lld", (long long)g);
   if (why >= Y_NONE && why <= Y_GOSCHED) stop = whys[why];
   else if (why == LUGO_STOP_END) stop = "ended";
   else if (why == LUGO_STOP_ERROR) stop = "panicked";
   else if (why == -1) stop = "running";  /* when the trace ended */
   else stop = "unknown";
-  wbegin(w, name, "X", tid, ns0);
-  fputs(",\"dur\":", w->f);
-  wts(w->f, ns1 > ns0 ? ns1 - ns0 : 0);
-  fprintf(w->f, ",\"cat\":\"goroutine\",\"args\":{\"goid\":%lld", (long long)g);
-  if (p >= 0) fprintf(w->f, ",\"p\":%d", p);
-  fprintf(w->f, ",\"stop\":\"%s\"", stop);
-  if (why == Y_PARK && reason) {
-    fputs(",\"reason\":", w->f);
-    wstr(w->f, reason);
+  wbegin(w, NULL, g, "X", tid, ns0);
+  wlit(w, ",\"dur\":");
+  wts(w, ns1 > ns0 ? ns1 - ns0 : 0);
+  wlit(w, ",\"cat\":\"goroutine\",\"args\":{\"goid\":");
+  wint(w, g);
+  if (p >= 0) {
+    wlit(w, ",\"p\":");
+    wint(w, p);
   }
-  fputs("}}", w->f);
+  wlit(w, ",\"stop\":\"");
+  wputs(w, stop);
+  wlit(w, "\"");
+  if (why == Y_PARK && reason) {
+    wlit(w, ",\"reason\":");
+    wstr(w, reason);
+  }
+  wlit(w, "}}");
 }
 
 /* an instant on a track */
 static void winstant(writer *w, int tid, const tev *v, int kind) {
   int64_t ns = (int64_t)(v->tk >> 8);
-  FILE *f = w->f;
   switch (kind) {
     case LUGO_EV_GO:
-      wbegin(w, "spawn", "i", tid, ns);
-      fprintf(f, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":%lld,\"child\":%lld}}",
-              (long long)v->g, (long long)v->a);
+      wbegin(w, "spawn", 0, "i", tid, ns);
+      wlit(w, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":");
+      wint(w, v->g);
+      wlit(w, ",\"child\":");
+      wint(w, v->a);
+      wlit(w, "}}");
       break;
     case LUGO_EV_BLOCK:
-      wbegin(w, "block", "i", tid, ns);
-      fprintf(f, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":%lld,\"reason\":",
-              (long long)v->g);
-      wstr(f, v->u.s ? v->u.s : "?");
-      fputs("}}", f);
+      wbegin(w, "block", 0, "i", tid, ns);
+      wlit(w, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":");
+      wint(w, v->g);
+      wlit(w, ",\"reason\":");
+      wstr(w, v->u.s ? v->u.s : "?");
+      wlit(w, "}}");
       break;
     case LUGO_EV_WAKE:
-      wbegin(w, "unblock", "i", tid, ns);
-      fprintf(f, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":%lld,\"by\":%lld}}",
-              (long long)v->a, (long long)v->g);
+      wbegin(w, "unblock", 0, "i", tid, ns);
+      wlit(w, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":");
+      wint(w, v->a);
+      wlit(w, ",\"by\":");
+      wint(w, v->g);
+      wlit(w, "}}");
       break;
   }
 }
 
 /* A buffer's events, in the order its thread recorded them: slices from
 ** RUN/STOP pairs (an M runs one goroutine at a time), instants, and the
-** runnable samples into smp (if not NULL). */
+** runnable samples into smp (if not NULL), in time order. */
 static void wbuf(writer *w, lugo_tracer *tr, const tbuf *b, int tid,
                  sample *smp, size_t *nsmp) {
   const tchunk *c;
@@ -357,11 +433,6 @@ static void wbuf(writer *w, lugo_tracer *tr, const tbuf *b, int tid,
     wslice(w, tid, g, p, start, b->dropped ? b->dropat : tr->end, -1, NULL);
 }
 
-static int bysample(const void *x, const void *y) {
-  const sample *a = (const sample *)x, *b = (const sample *)y;
-  return a->ns < b->ns ? -1 : a->ns > b->ns;
-}
-
 static size_t nevents(const tbuf *b) {
   const tchunk *c;
   size_t n = 0;
@@ -369,12 +440,33 @@ static size_t nevents(const tbuf *b) {
   return n;
 }
 
-static void wjson(lugo_runtime *rt, lugo_tracer *tr, FILE *f) {
-  writer w = {f, 0};
+/* The runnable counter: one time series from every thread's samples
+** (runs[k] .. runs[k+1] in smp, each in time order), merged; a sample
+** equal to the one before says nothing and is left out. */
+static void wcounter(writer *w, const sample *smp, size_t *runs, int nruns) {
+  size_t *at = runs;  /* the head of each run; runs[nruns] ends the last */
+  int64_t last = -1;
+  for (;;) {
+    int k, best = -1;
+    for (k = 0; k < nruns; k++)
+      if (at[k] < runs[k + 1] && (best < 0 || smp[at[k]].ns < smp[at[best]].ns)) best = k;
+    if (best < 0) break;
+    if (smp[at[best]].n != last) {
+      last = smp[at[best]].n;
+      wbegin(w, "runnable goroutines", 0, "C", 0, smp[at[best]].ns);
+      wlit(w, ",\"args\":{\"runnable\":");
+      wint(w, last);
+      wlit(w, "}}");
+    }
+    at[best]++;
+  }
+}
+
+static void wjson(lugo_runtime *rt, lugo_tracer *tr, writer *w) {
   sample *smp;
-  size_t nsmp = 0, total = nevents(&tr->host), i;
+  size_t nsmp = 0, total = nevents(&tr->host), *runs;
   long long dropped = tr->host.dropped;
-  int id;
+  int id, nruns = 0;
   for (id = 0; id < tr->nslots; id++) {
     tbuf *b = (tbuf *)lugo_load(&tr->slots[id]);
     if (b) {
@@ -382,61 +474,82 @@ static void wjson(lugo_runtime *rt, lugo_tracer *tr, FILE *f) {
       dropped += b->dropped;
     }
   }
-  smp = (sample *)malloc((total + 1) * sizeof(*smp));  /* NULL: no counter */
-  fputs("{\"traceEvents\":[\n", f);
-  fprintf(f, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"lugo\"}}");
-  w.n++;
+  /* samples, and where each thread's start (NULL: no counter) */
+  smp = (sample *)malloc((total + 1) * sizeof(*smp));
+  runs = (size_t *)malloc(((size_t)tr->nslots + 2) * sizeof(*runs));
+  if (smp == NULL || runs == NULL) {
+    free(smp);
+    free(runs);
+    smp = NULL;
+    runs = NULL;
+  }
+  wlit(w, "{\"traceEvents\":[\n");
+  wlit(w, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"lugo\"}}");
+  w->n++;
   for (id = 0; id < tr->nslots; id++) {
     tbuf *b = (tbuf *)lugo_load(&tr->slots[id]);
     char name[32];
     if (b == NULL || (b->head == NULL && b->dropped == 0)) continue;
     snprintf(name, sizeof(name), "M%d", id);
-    wmeta(&w, "thread_name", id, name, 0);
-    wmeta(&w, "thread_sort_index", id, NULL, id);
-    wbuf(&w, tr, b, id, smp, &nsmp);
+    wmeta(w, "thread_name", id, name, 0);
+    wmeta(w, "thread_sort_index", id, NULL, id);
+    if (runs) runs[nruns++] = nsmp;
+    wbuf(w, tr, b, id, smp, &nsmp);
   }
   if (tr->host.head != NULL) {
-    wmeta(&w, "thread_name", HOSTTID, "host, sysmon, timers", 0);
-    wmeta(&w, "thread_sort_index", HOSTTID, NULL, HOSTTID);
-    wbuf(&w, tr, &tr->host, HOSTTID, smp, &nsmp);
+    wmeta(w, "thread_name", HOSTTID, "host, sysmon, timers", 0);
+    wmeta(w, "thread_sort_index", HOSTTID, NULL, HOSTTID);
+    if (runs) runs[nruns++] = nsmp;
+    wbuf(w, tr, &tr->host, HOSTTID, smp, &nsmp);
   }
-  if (smp != NULL) {  /* one time series from every thread's samples */
-    int64_t last = -1;
-    qsort(smp, nsmp, sizeof(*smp), bysample);
-    for (i = 0; i < nsmp; i++) {
-      if (smp[i].n == last) continue;
-      last = smp[i].n;
-      wbegin(&w, "runnable goroutines", "C", 0, smp[i].ns);
-      fprintf(f, ",\"args\":{\"runnable\":%lld}}", (long long)last);
-    }
+  if (smp != NULL) {
+    runs[nruns] = nsmp;
+    wcounter(w, smp, runs, nruns);
     free(smp);
+    free(runs);
   }
-  fputs("\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{\"version\":", f);
-  wstr(f, LUGO_VERSION);
-  fprintf(f, ",\"gomaxprocs\":%d,\"events\":%lld,\"dropped_events\":%lld,"
-             "\"max_events\":%lld,\"trace_start_us\":",
-          rt->nprocs, (long long)total, dropped,
-          (long long)(tr->maxchunks * CHUNK));
-  wts(f, tr->begin);
-  fputs(",\"trace_end_us\":", f);
-  wts(f, tr->end);
-  fputs("}}\n", f);
+  wlit(w, "\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{\"version\":");
+  wstr(w, LUGO_VERSION);
+  wlit(w, ",\"gomaxprocs\":");
+  wint(w, rt->nprocs);
+  wlit(w, ",\"events\":");
+  wint(w, (long long)total);
+  wlit(w, ",\"dropped_events\":");
+  wint(w, dropped);
+  wlit(w, ",\"max_events\":");
+  wint(w, (long long)(tr->maxchunks * CHUNK));
+  wlit(w, ",\"trace_start_us\":");
+  wts(w, tr->begin);
+  wlit(w, ",\"trace_end_us\":");
+  wts(w, tr->end);
+  wlit(w, "}}\n");
 }
 
 /* Write the file and close it; LUGO_OK or LUGO_EFILE with errno set. */
 static int wfile(lugo_runtime *rt, lugo_tracer *tr) {
   FILE *f = tr->f;
+  writer *w = (writer *)malloc(sizeof(*w));
   int err = 0;
   tr->f = NULL;
+  if (w == NULL) {
+    fclose(f);
+    errno = ENOMEM;
+    return LUGO_EFILE;
+  }
+  w->f = f;
+  w->n = 0;
+  w->len = 0;
   if (tr->html) {
     const char *mark = strstr(traceview, VIEWMARK);
     if (mark == NULL) mark = traceview + strlen(traceview);  /* a bad page */
-    fwrite(traceview, 1, (size_t)(mark - traceview), f);
-    wjson(rt, tr, f);
-    fputs(*mark ? mark + strlen(VIEWMARK) : "", f);
+    wput(w, traceview, (size_t)(mark - traceview));
+    wjson(rt, tr, w);
+    wputs(w, *mark ? mark + strlen(VIEWMARK) : "");
   } else {
-    wjson(rt, tr, f);
+    wjson(rt, tr, w);
   }
+  wflush(w);
+  free(w);
   if (fflush(f) != 0) err = errno;
   else if (ferror(f)) err = EIO;
   if (fclose(f) != 0 && err == 0) err = errno;
