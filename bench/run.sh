@@ -118,6 +118,9 @@ rows=(
     "sharemsg|1,000-entry shared.table sent by reference through a channel (cf. tablemsg)|1||low|us/op"
     "sharemsg|1,000-entry shared.table sent by reference through a channel (cf. tablemsg)|2||low|us/op"
     "shmake|shared.table(init) of the 1,000-entry table|1||low|us/op"
+    "timerstop|NewTimer + Stop with 1,000,000 timers pending|1||low|ns/op"
+    "timerlate|timer lateness, median of 2,000 sleeps of 1-50 ms|1||low|us"
+    "timerlate|timer lateness, median of 2,000 sleeps of 1-50 ms|2||low|us"
 )
 
 declare -A lua_cache

@@ -8,6 +8,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,8 @@
 static const char *progname = "lugo";
 
 /* -trace: the file is written when the program ends, and it ends by
-** _exit from several places (as Go's does), on the main thread or on a
-** runtime thread (panic, deadlock): each calls endtrace first.  The lock
+** _exit from several places (as Go's does), on the main thread or on
+** another (panic, deadlock, SIGQUIT): each calls endtrace first.  The lock
 ** makes a second caller wait until the file is whole before it exits. */
 static pthread_mutex_t tracelock = PTHREAD_MUTEX_INITIALIZER;
 static lugo_runtime *tracert;  /* guarded by tracelock */
@@ -74,6 +75,47 @@ static void onreport(lugo_runtime *rt, const lugo_report *r, void *ud) {
   fflush(stderr);
   endtrace();
   _exit(2);
+}
+
+/* SIGQUIT (Ctrl-\), as Go: print every goroutine and exit with status 2.
+** The handler only writes to a pipe; a watcher thread makes the dump (the
+** library's lugo_dump is not async-signal-safe). */
+static lugo_runtime *quitrt;
+static int quitpipe[2] = {-1, -1};
+
+static void onquit(int sig) {
+  int saved = errno;
+  char c = (char)sig;
+  if (write(quitpipe[1], &c, 1) < 0) { /* nothing to do */ }
+  errno = saved;
+}
+
+static void *quitwatch(void *arg) {
+  char c;
+  char *dump;
+  (void)arg;
+  while (read(quitpipe[0], &c, 1) < 0 && errno == EINTR) {}
+  fflush(stdout);
+  dump = lugo_dump(quitrt);
+  fprintf(stderr, "SIGQUIT: quit\n\n%s", dump ? dump : "");
+  fflush(stderr);
+  endtrace();
+  _exit(2);
+  return NULL;
+}
+
+static void watchquit(lugo_runtime *rt) {
+  struct sigaction sa;
+  pthread_t t;
+  quitrt = rt;
+  if (pipe(quitpipe) != 0) return;
+  if (pthread_create(&t, NULL, quitwatch, NULL) != 0) return;
+  pthread_detach(t);
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = onquit;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGQUIT, &sa, NULL);
 }
 
 /* goroutine 1: run the steps in order; each is {fn, args...} */
@@ -168,6 +210,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot create the runtime\n", progname);
     return 1;
   }
+  watchquit(rt);
   L = lugo_newstate(rt);
   /* arg table, as lua builds it */
   {

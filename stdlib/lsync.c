@@ -237,7 +237,7 @@ static int l_go(lua_State *L) {
   lugo_G *g = lugo__checkG(L), *ng;
   lugo_blob *b;
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  b = lugo__marshal_go(L, 2, lua_gettop(L) - 1);  /* raises before Add */
+  b = lugo__marshal_go(L, 2, lua_gettop(L) - 1, "go");  /* raises before Add */
   ng = lugo__spawn(g->rt, b, NULL);
   if (ng == NULL) {
     lugo__blob_free(b);

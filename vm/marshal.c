@@ -1366,8 +1366,8 @@ static lugo_blob *marshal(lua_State *L, int first, int n, const char *fname,
   return marshal_(L, first, n, fname, globals, NULL);
 }
 
-lugo_blob *lugo__marshal_go(lua_State *L, int first, int n) {
-  return marshal(L, first, n, "go", 1);
+lugo_blob *lugo__marshal_go(lua_State *L, int first, int n, const char *fname) {
+  return marshal(L, first, n, fname, 1);
 }
 
 lugo_blob *lugo__marshal(lua_State *L, int first, int n, const char *fname) {

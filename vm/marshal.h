@@ -68,7 +68,8 @@ int lugo__marshal_byref(lua_State *L, int idx);
 
 /* [-0, +0, e] As lugo__marshal for go(): also copies the spawner's globals
 ** that the crossing functions name (stored raw in the receiver's globals). */
-lugo_blob *lugo__marshal_go(lua_State *L, int first, int n);
+lugo_blob *lugo__marshal_go(lua_State *L, int first, int n,
+                            const char *fname);  /* "go" names it in errors */
 
 /* [-0, +n, e] Push the values of b (consuming it); returns n. */
 int lugo__unmarshal(lua_State *L, lugo_blob *b);

@@ -4,6 +4,9 @@
 */
 #include <dlfcn.h>
 #include <lauxlib.h>
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +36,10 @@ void lugo_options_init(lugo_options *o) {
 static int defaultprocs(void) {
   const char *s = getenv("LUGO_MAXPROCS");
   long n;
-  if (s != NULL && (n = strtol(s, NULL, 10)) > 0) return n > 1024 ? 1024 : (int)n;
+  if (s != NULL && (n = strtol(s, NULL, 10)) > 0)
+    return n > LUGO_MAXPROCS ? LUGO_MAXPROCS : (int)n;
   n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (n > 1024 ? 1024 : (int)n) : 1;
+  return n > 0 ? (n > LUGO_MAXPROCS ? LUGO_MAXPROCS : (int)n) : 1;
 }
 
 lugo_runtime *lugo_new(const lugo_options *o) {
@@ -44,8 +48,9 @@ lugo_runtime *lugo_new(const lugo_options *o) {
   if (rt == NULL) return NULL;
   if (o) rt->opt = *o;
   rt->starttime = lugo__nanotime();
-  rt->nprocs = rt->opt.procs > 0 ? (rt->opt.procs > 1024 ? 1024 : rt->opt.procs)
-                                 : defaultprocs();
+  rt->nprocs = rt->opt.procs > 0
+                   ? (rt->opt.procs > LUGO_MAXPROCS ? LUGO_MAXPROCS : rt->opt.procs)
+                   : defaultprocs();
   if (rt->opt.maxthreads <= 0) rt->opt.maxthreads = 10000;
   if (lugo__sched_init(rt) != LUGO_OK) { free(rt); return NULL; }
   pthread_mutex_init(&rt->libslock, NULL);
@@ -68,7 +73,8 @@ lugo_runtime *lugo_new(const lugo_options *o) {
       &lugo__chan_type, &lugo__mutex_type, &lugo__waitgroup_type,
       &lugo__int64_type, &lugo__bool_type, &lugo__rwmutex_type,
       &lugo__once_type, &lugo__cond_type, &lugo__value_type,
-      &lugo__shtable_type, &lugo__frozen_type, &lugo__syncmap_type, NULL
+      &lugo__shtable_type, &lugo__frozen_type, &lugo__syncmap_type,
+      &lugo__timer_type, &lugo__ticker_type, NULL
     };
     const lugo_objtype *const *t;
     for (t = types; *t; t++) {
@@ -225,7 +231,7 @@ lugo_runtime *lugo_getruntime(lua_State *L) {
   return g ? g->rt : NULL;
 }
 
-int lugo_procs(lugo_runtime *rt) { return rt->nprocs; }
+int lugo_procs(lugo_runtime *rt) { return lugo_load(&rt->nprocs); }
 
 /* ---------------------------------------------------------------------
 ** reports and dumps
@@ -254,35 +260,186 @@ void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
   funlockfile(stderr);
 }
 
-static const char *statusname(lugo_G *g) {
-  switch (lugo_load(&g->status)) {
+static const char *statusname(lugo_G *g, int s) {
+  const char *why = (const char *)lugo_load_relaxed(&g->waitreason);
+  switch (s) {
     case G_RUNNABLE: case G_WOKEN: return "runnable";
-    case G_RUNNING: return lugo_load(&g->blockm) ? g->waitreason : "running";
-    case G_PARKING: case G_PARKED: return g->waitreason ? g->waitreason : "waiting";
+    case G_RUNNING: return lugo_load(&g->blockm) && why ? why : "running";
+    case G_PARKING: case G_PARKED: return why ? why : "waiting";
     default: return "dead";
   }
 }
 
-char *lugo_dump(lugo_runtime *rt) {
+/* [-2, +1, m] coroutine, level -> its traceback without the header line */
+static int gettraceback(lua_State *L) {
+  const char *tb;
+  luaL_traceback(L, lua_tothread(L, 1), NULL, (int)lua_tointeger(L, 2));
+  tb = lua_tostring(L, -1);
+  if (strncmp(tb, "stack traceback:\n", 17) == 0) lua_pushstring(L, tb + 17);
+  return 1;
+}
+
+/* co's traceback taken in L (neither running anywhere else), malloc'd;
+** NULL when out of memory */
+static char *tbtext(lua_State *L, lua_State *co, int level) {
+  int top = lua_gettop(L);
+  char *t = NULL;
+  lua_pushcfunction(L, gettraceback);
+  lua_pushthread(co);
+  lua_xmove(co, L, 1);
+  lua_pushinteger(L, level);
+  if (lua_pcall(L, 2, 1, 0) == LUA_OK) t = strdup(lua_tostring(L, -1));
+  lua_settop(L, top);
+  return t;
+}
+
+static void writetb(FILE *f, lua_State *L, lua_State *co, int level) {
+  char *t = tbtext(L, co, level);
+  fprintf(f, "%s\n", t ? t : "\t(no traceback: out of memory)");
+  free(t);
+}
+
+/* A dump asks each running goroutine for its stack: it answers from the
+** preemption hook, on its own thread, the only place its state may be
+** read while it runs.  One that does not answer within STK_WAIT (inside
+** C code, or in a loop with no Lua instruction to hook) shows none. */
+enum { STK_NONE, STK_ASKED, STK_WRITING, STK_DONE };
+#define STK_WAIT_NS (100 * 1000000LL)
+
+void lugo__answerstack(lua_State *L, lugo_G *g) {
+  if (!lugo_cas(&g->stackwant, STK_ASKED, STK_WRITING)) return;
+  g->stacktext = tbtext(L, L, 1);  /* from below the hook */
+  lugo_store(&g->stackwant, STK_DONE);
+}
+
+/* Caller holds rt->glock.  Ask every running G but self; 1 if any. */
+static int askstacks(lugo_runtime *rt, lugo_G *self) {
+  lugo_G *g;
+  lugo_M *m;
+  int asked = 0;
+  for (g = rt->allg; g != NULL; g = g->allnext) {
+    if (g == self || g->done || lugo_load(&g->status) != G_RUNNING ||
+        lugo_load(&g->blockm))
+      continue;  /* (one not started yet answers once it runs Lua) */
+    if (lugo_cas(&g->stackwant, STK_NONE, STK_ASKED)) asked = 1;
+  }
+  if (!asked) return 0;
+  pthread_mutex_lock(&rt->lock);  /* poke their Ms as sysmon does */
+  for (m = rt->allm; m != NULL; m = m->alllink) {
+    lugo_goid id = lugo_load(&m->curgid);
+    if (id == 0 || (self != NULL && id == self->id)) continue;
+    lugo_store(&m->preempt, 1);
+    pthread_kill(m->thread, SIGURG);
+  }
+  pthread_mutex_unlock(&rt->lock);
+  return 1;
+}
+
+/* Caller holds rt->glock.  Ask, and wait (bounded) for the answers; ask
+** again those that started running meanwhile (a preempted G that
+** answered lets a queued one run). */
+static void getstacks(lugo_runtime *rt, lugo_G *self) {
+  int64_t until = lugo__nanotime() + STK_WAIT_NS;
+  for (;;) {
+    lugo_G *g;
+    int pending = 0;
+    askstacks(rt, self);
+    for (g = rt->allg; g != NULL; g = g->allnext) {
+      int w = lugo_load(&g->stackwant);
+      if (w == STK_ASKED || w == STK_WRITING) pending = 1;
+    }
+    if (!pending || lugo__nanotime() > until) return;
+    {
+      struct timespec ts = {0, 200000};  /* 0.2 ms */
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+/* The answer g gave, or NULL; withdraws an unanswered request. */
+static char *takestack(lugo_G *g) {
+  char *t;
+  for (;;) {
+    int w = lugo_load(&g->stackwant);
+    if (w == STK_NONE) return NULL;
+    if (w == STK_ASKED && lugo_cas(&g->stackwant, STK_ASKED, STK_NONE)) return NULL;
+    if (w == STK_DONE) break;
+    sched_yield();  /* STK_WRITING: it is in the middle of it */
+  }
+  t = g->stacktext;
+  g->stacktext = NULL;
+  lugo_store(&g->stackwant, STK_NONE);
+  return t;
+}
+
+/* Caller holds rt->glock.  Set the scan bit of a parked or runnable G
+** (retrying while it flips between running and runnable); its status, or
+** -1 if it is running. */
+static int scan(lugo_G *g) {
+  int tries;
+  for (tries = 0; tries < 100; tries++) {
+    int s = lugo_load(&g->status);
+    if (s != G_PARKED && s != G_RUNNABLE) return -1;
+    if (lugo_cas(&g->status, s, s | G_SCAN)) {
+      if (g->L != NULL && g->co != NULL) return s;  /* ours to read now */
+      lugo_store(&g->status, s);  /* it never ran: no stack */
+      return -1;
+    }
+  }
+  return -1;
+}
+
+static void dumpone(FILE *f, lugo_G *g, lugo_G *self, lua_State *L) {
+  int s;
+  char *answer = g == self ? NULL : takestack(g);  /* never left behind */
+  if (g == self) {
+    fprintf(f, "goroutine %lld [running]:\n", g->id);
+    writetb(f, L, L, 1);
+  } else if ((s = scan(g)) >= 0) {
+    /* it cannot run until we clear G_SCAN: its state is ours to read */
+    fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g, s));
+    writetb(f, g->L, g->co, 0);
+    lugo_store(&g->status, s);
+  } else {
+    char *t = answer;
+    answer = NULL;
+    s = lugo_load(&g->status) & ~G_SCAN;
+    fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g, t ? G_RUNNING : s));
+    if (t != NULL)
+      fprintf(f, "%s\n", t);
+    else if (s == G_RUNNING || s == G_PARKING)
+      fputs("\tgoroutine running on other thread; stack unavailable\n", f);
+    free(t);
+  }
+  free(answer);  /* it parked after answering: its scan is fresher */
+  if (g->parent != 0) fprintf(f, "created by goroutine %lld\n", g->parent);
+  fputc('\n', f);
+}
+
+char *lugo__dump(lugo_runtime *rt, lugo_G *self, lua_State *L, int all) {
   char *out = NULL;
   size_t n = 0;
   FILE *f = open_memstream(&out, &n);
   lugo_G *g, *last = NULL;
   if (f == NULL) return NULL;
-  pthread_mutex_lock(&rt->glock);
-  for (g = rt->allg; g != NULL; g = g->allnext) last = g;
-  for (g = last; g != NULL; g = g->allprev) {  /* oldest first */
-    int s = lugo_load(&g->status);
-    if (g->done || s == G_DEAD) continue;
-    fprintf(f, "goroutine %lld [%s]:\n", g->id, statusname(g));
-    if (g->L != NULL && g->co != NULL && (s == G_PARKED || s == G_RUNNABLE)) {
-      luaL_traceback(g->L, g->co, NULL, 0);
-      fprintf(f, "%s\n", lua_tostring(g->L, -1));
-      lua_pop(g->L, 1);
+  if (self != NULL) dumpone(f, self, self, L);  /* the caller first, as Go */
+  if (all) {
+    pthread_mutex_lock(&rt->glock);
+    getstacks(rt, self);
+    for (g = rt->allg; g != NULL; g = g->allnext) last = g;
+    for (g = last; g != NULL; g = g->allprev) {  /* oldest first */
+      if (g == self || g->done || (lugo_load(&g->status) & ~G_SCAN) == G_DEAD ||
+          lugo_load(&g->status) == G_IDLE)
+        continue;
+      dumpone(f, g, self, L);
     }
-    fputc('\n', f);
+    pthread_mutex_unlock(&rt->glock);
   }
-  pthread_mutex_unlock(&rt->glock);
-  fclose(f);
+  if (fclose(f) != 0) {
+    free(out);
+    return NULL;
+  }
   return out;
 }
+
+char *lugo_dump(lugo_runtime *rt) { return lugo__dump(rt, NULL, NULL, 1); }

@@ -100,7 +100,7 @@ static lugo_G *globget(lugo_runtime *rt, lugo_P *p, int max) {
   int n = lugo_load(&rt->gqsize), i;
   lugo_G *g;
   if (n == 0) return NULL;
-  n = n / rt->nprocs + 1;
+  n = n / lugo_load(&rt->nprocs) + 1;
   if (max > 0 && n > max) n = max;
   if (n > LUGO_RUNQ_SIZE / 2) n = LUGO_RUNQ_SIZE / 2;
   g = globpop(rt);
@@ -112,11 +112,38 @@ static lugo_G *globget(lugo_runtime *rt, lugo_P *p, int max) {
   return g;
 }
 
+/* Caller holds rt->lock (or is lugo_new).  Create P number id. */
+static lugo_P *newp(lugo_runtime *rt, int id) {
+  lugo_P *p = (lugo_P *)calloc(1, sizeof(*p));
+  if (p == NULL) return NULL;
+  p->id = id;
+  lugo__runq_init(&p->q);
+  rt->allp[id] = p;
+  lugo_store(&rt->np, id + 1);  /* publishes allp[id] */
+  return p;
+}
+
+/* Caller holds rt->lock and owned p (or p is new).  A P beyond GOMAXPROCS
+** is retired instead: its local run queue moves to the global one. */
 static void pidleput(lugo_runtime *rt, lugo_P *p) {
+  if (p->id >= lugo_load(&rt->nprocs)) {
+    lugo_G *g;
+    int inherit;
+    while ((g = lugo__runq_get(&p->q, &inherit)) != NULL) globput(rt, g);
+    lugo_store(&p->own, 0);
+    p->retired = 1;
+    rt->nretired++;
+    return;
+  }
   lugo_store(&p->own, 0);
   p->link = rt->pidle;
   rt->pidle = p;
   lugo_xadd(&rt->npidle, 1);
+}
+
+/* Caller holds rt->lock.  Every P is idle or retired: nothing runs. */
+static int allpidle(lugo_runtime *rt) {
+  return lugo_load(&rt->npidle) + rt->nretired == lugo_load(&rt->np);
 }
 
 static lugo_P *pidleget(lugo_runtime *rt) {
@@ -228,7 +255,7 @@ static lugo_P *stopm(lugo_runtime *rt, lugo_M *m) {
 /* Caller holds rt->lock.  Give p to an M waiting for one, if any. */
 static int handtowaiter(lugo_runtime *rt, lugo_P *p) {
   lugo_M *m = rt->pwait;
-  if (m == NULL) return 0;
+  if (m == NULL || p->id >= lugo_load(&rt->nprocs)) return 0;
   rt->pwait = m->link;
   lugo_xadd(&rt->npwait, -1);
   m->nextp = p;
@@ -383,9 +410,12 @@ void lugo__ready(lugo_G *g) {
     if (s == G_PARKING) {
       if (lugo_cas(&g->status, G_PARKING, G_WOKEN)) return;
     } else if (s == G_PARKED) {
-      lugo_store(&g->status, G_RUNNABLE);
-      runqput_any(rt, g, 1);
-      return;
+      if (lugo_cas(&g->status, G_PARKED, G_RUNNABLE)) {
+        runqput_any(rt, g, 1);
+        return;
+      }
+    } else if (s == (G_PARKED | G_SCAN)) {
+      lugo_cpu_relax();  /* a dump is reading its stack */
     } else {
       throw_("ready of a goroutine that is not parked");
     }
@@ -408,7 +438,7 @@ void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason) {
   lugo_store(&g->blockm, !(g->chainok && lua_isyieldable(L)));
   g->wonsg = NULL;
   g->interrupted = 0;
-  g->waitreason = reason;
+  lugo_store_relaxed(&g->waitreason, (void *)reason);
   g->nsg = 0;
   /* PREPARED: not claimable until a waiter is published (park_publish) */
   lugo_store(&g->parkwin, PW_PREPARED);
@@ -500,7 +530,7 @@ int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
   int n = 0;
   pthread_mutex_lock(&rt->glock);
   for (g = rt->allg; g != NULL; g = g->allnext) {
-    int s = lugo_load(&g->status);
+    int s = lugo_load(&g->status) & ~G_SCAN;
     if (id != 0 && g->id != id) continue;
     if (g->done) continue;
     if (s != G_PARKED && s != G_PARKING && !(lugo_load(&g->blockm) && s == G_RUNNING)) continue;
@@ -548,6 +578,7 @@ lugo_G *lugo__spawn(lugo_runtime *rt, lugo_blob *start, lugo_goid *id) {
   g->chainok = 1;
   lugo__sema_init(&g->sema);
   if (!lugo__sudogs(g, 1)) { free(g); return NULL; }
+  if (tls_m != NULL && tls_m->curg != NULL) g->parent = tls_m->curg->id;
   pthread_mutex_lock(&rt->glock);
   g->id = ++rt->nextid;
   g->allnext = rt->allg;
@@ -575,7 +606,8 @@ static void g_unlink(lugo_runtime *rt, lugo_G *g) {
 
 void lugo__g_free(lugo_G *g) {
   if (g->ondone) g->ondone(g);  /* never ran to its end (shutdown) */
-  if (g->start) lugo__blob_free(g->start);
+  if (g->startref) lugo__obj_release(g->startref);  /* start was its */
+  else if (g->start) lugo__blob_free(g->start);
   if (g->L) lua_close(g->L);
   lugo__marshal_gfree(g);
   free(g->sg);
@@ -591,6 +623,7 @@ void lugo__g_free(lugo_G *g) {
   free(g->intrmsg);
   free(lugo_xchg(&g->intrreq, NULL));
   free(g->timer);
+  free(g->stacktext);
   lugo__sema_destroy(&g->sema);
   free(g);
 }
@@ -602,6 +635,11 @@ static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
   char *hostmsg = NULL;
   lugo_store(&g->status, G_DEAD);
   LUGO_EVENT(rt, LUGO_EV_END, g->id, NULL, 0);
+  if (g->lockedm != NULL) {  /* ended locked: its M is free again */
+    g->lockedm->lockedg = NULL;
+    g->lockedm = NULL;
+    g->lockcount = 0;
+  }
   if (err != NULL && !host && !lugo_load(&rt->stop))
     lugo__report(rt, LUGO_REPORT_PANIC, g->id, err, tb, NULL);
   if (err != NULL && host) {  /* copy it out before its state goes */
@@ -636,8 +674,17 @@ static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
 static int startvals(lua_State *L) {
   lugo_G *g = lugo__G(L);
   lugo_blob *b = g->start;
+  lugo_obj *owner = g->startref;
+  int n;
+  if (owner == NULL) {
+    g->start = NULL;
+    return lugo__unmarshal(L, b);
+  }
+  n = lugo__unmarshal_copy(L, b);  /* raises: g_free lets go of owner */
   g->start = NULL;
-  return lugo__unmarshal(L, b);
+  g->startref = NULL;
+  lugo__obj_release(owner);
+  return n;
 }
 
 /* Owner M.  Materialise g's state on first run; 0 if g ended. */
@@ -687,7 +734,11 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   lugo_P *p = m->p;
   int st, nres = 0;
   if (!inherit) p->schedtick++;
-  lugo_store(&g->status, G_RUNNING);
+  for (;;) {  /* RUNNABLE or WOKEN; wait out a dump reading its stack */
+    int s = lugo_load(&g->status);
+    if (!(s & G_SCAN) && lugo_cas(&g->status, s, G_RUNNING)) break;
+    lugo_cpu_relax();
+  }
   if (g->L == NULL && !startg(rt, g)) return;
   m->curg = g;
   if (!inherit) {  /* a new time slice (before sysmon can see the G) */
@@ -767,11 +818,11 @@ static void execute_done(lugo_runtime *rt, lugo_G *g, int st, int nres) {
 ** ------------------------------------------------------------------- */
 
 static lugo_G *steal(lugo_runtime *rt, lugo_P *p) {
-  int round, i, n = rt->nprocs;
+  int round, i, n = lugo_load(&rt->np);  /* retired ones too: harmless */
   for (round = 0; round < 4; round++) {
     int start = (int)(lugo__fastrand() % (uint32_t)n);
     for (i = 0; i < n; i++) {
-      lugo_P *v = &rt->allp[(start + i) % n];
+      lugo_P *v = rt->allp[(start + i) % n];
       lugo_G *g;
       if (v == p) continue;
       g = lugo__runq_steal(&p->q, &v->q, round == 3);
@@ -787,8 +838,8 @@ static lugo_G *steal(lugo_runtime *rt, lugo_P *p) {
 static int anywork(lugo_runtime *rt) {
   int i;
   if (lugo_load(&rt->gqsize) > 0) return 1;
-  for (i = 0; i < rt->nprocs; i++)
-    if (!lugo__runq_empty(&rt->allp[i].q)) return 1;
+  for (i = 0; i < lugo_load(&rt->np); i++)
+    if (!lugo__runq_empty(&rt->allp[i]->q)) return 1;
   return 0;
 }
 
@@ -805,6 +856,28 @@ static lugo_G *findrunnable(lugo_runtime *rt, lugo_M *m, int *inherit) {
 top:
   *inherit = 0;
   if (lugo_load(&rt->stop)) return NULL;
+  if (m->p->id >= lugo_load(&rt->nprocs)) {  /* GOMAXPROCS shrank */
+    lugo_P *np = m->p;
+    pthread_mutex_lock(&rt->lock);
+    if (np->id >= lugo_load(&rt->nprocs)) {
+      pidleput(rt, np);  /* retires it; its Gs go to the global queue */
+      m->p = NULL;
+      lugo_store(&m->curp, NULL);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (m->p == NULL) {
+      if (m->spinning) {
+        m->spinning = 0;
+        lugo_xadd(&rt->nmspinning, -1);
+      }
+      wakep(rt);  /* for the Gs it had */
+      lugo__checkdead(rt);
+      np = stopm(rt, m);
+      if (np == NULL) return NULL;
+      acquirep(m, np);
+      goto top;
+    }
+  }
   if (lugo_load(&rt->npwait) > 0) {
     /* an M whose blocked G woke up waits for a P: it has work, we look
     ** for some; give it ours and park */
@@ -846,7 +919,7 @@ top:
         if (g) return g;
       }
       if (m->spinning || 2 * lugo_load(&rt->nmspinning) <
-                             rt->nprocs - lugo_load(&rt->npidle)) {
+                             lugo_load(&rt->nprocs) - lugo_load(&rt->npidle)) {
         if (!m->spinning) {
           m->spinning = 1;
           lugo_xadd(&rt->nmspinning, 1);
@@ -901,6 +974,62 @@ top:
   goto top;
 }
 
+/* runtime.LockOSThread (Go's lockedm protocol).  A locked G runs only on
+** its M.  When it stops running, its M gives its P away and sleeps
+** (stoplockedm); an M that finds the G runnable hands it its P and sleeps
+** in turn (startlockedm), and the locked M runs the G. */
+
+/* Owner M: give our P to g's locked M, then park.  0 when stopping. */
+static int startlockedm(lugo_runtime *rt, lugo_M *m, lugo_G *g) {
+  lugo_M *lm = g->lockedm;
+  lugo_P *p = m->p, *np;
+  m->p = NULL;
+  lugo_store(&m->curp, NULL);
+  lugo_store(&p->own, 0);
+  pthread_mutex_lock(&rt->lock);
+  lm->nextp = p;  /* lm runs lm->lockedg, which is g, with it */
+  pthread_mutex_unlock(&rt->lock);
+  lugo__sema_post(&lm->park);
+  np = stopm(rt, m);
+  if (np == NULL) return 0;
+  acquirep(m, np);
+  return 1;
+}
+
+/* Owner M with a locked G that is not running: hand off our P, wait for
+** the G to be handed back.  0 when stopping. */
+static int stoplockedm(lugo_runtime *rt, lugo_M *m) {
+  lugo_P *p = m->p;
+  m->p = NULL;
+  lugo_store(&m->curp, NULL);
+  handoffp(rt, p);
+  lugo__sema_wait(&m->park);
+  pthread_mutex_lock(&rt->lock);
+  p = m->nextp;
+  m->nextp = NULL;
+  pthread_mutex_unlock(&rt->lock);
+  if (p == NULL) return 0;
+  acquirep(m, p);
+  return 1;
+}
+
+void lugo__lockosthread(lugo_G *g) {
+  lugo_M *m = tls_m;
+  if (g->lockcount++ == 0) {
+    g->lockedm = m;
+    m->lockedg = g;
+  }
+}
+
+int lugo__unlockosthread(lugo_G *g) {
+  if (g->lockcount == 0) return 0;
+  if (--g->lockcount == 0) {
+    g->lockedm->lockedg = NULL;
+    g->lockedm = NULL;
+  }
+  return 1;
+}
+
 static void *mstart(void *arg) {
   lugo_M *m = (lugo_M *)arg;
   lugo_runtime *rt = m->rt;
@@ -918,6 +1047,11 @@ static void *mstart(void *arg) {
     lugo_G *g = findrunnable(rt, m, &inherit);
     if (g == NULL) break;
     if (m->spinning) resetspinning(rt, m);
+    if (g->lockedm != NULL && g->lockedm != m) {
+      /* it runs only on its own M: give that M our P and the G */
+      if (!startlockedm(rt, m, g)) break;
+      continue;
+    }
     if (inherit && lugo_load(&m->preempt)) {
       /* a pair handing the slice back and forth through runnext ran its
       ** 10 ms: give the others a turn (Go's inheritTime rule) */
@@ -929,6 +1063,12 @@ static void *mstart(void *arg) {
       continue;
     }
     execute(rt, m, g, inherit);
+    while (m->lockedg != NULL && m->p != NULL) {
+      /* our locked G stopped running: nobody else may use this M, so
+      ** wait until the G is handed back to us with a P */
+      if (!stoplockedm(rt, m)) break;
+      execute(rt, m, m->lockedg, 0);
+    }
     if (m->p == NULL) break;  /* stopping */
   }
   if (m->p) {
@@ -955,7 +1095,7 @@ void lugo__checkdead(lugo_runtime *rt) {
   ** (nblockm++, a queue entry) is visible to the reads after it */
   dead = lugo__timers_pending(rt) == 0 &&
          lugo_load(&rt->nhostlive) > 0 && lugo_load(&rt->nincall) == 0 &&
-         lugo_load(&rt->npidle) == rt->nprocs && rt->gqhead == NULL &&
+         allpidle(rt) && rt->gqhead == NULL &&
          lugo_load(&rt->nblockm) == 0 && rt->pwait == NULL &&
          lugo_load(&rt->ngoroutines) > 0;
   pthread_mutex_unlock(&rt->lock);
@@ -986,15 +1126,55 @@ int lugo__sched_init(lugo_runtime *rt) {
     pthread_cond_init(&rt->gcond, &a);
     pthread_condattr_destroy(&a);
   }
-  rt->allp = (lugo_P *)calloc((size_t)rt->nprocs, sizeof(lugo_P));
-  if (rt->allp == NULL) return LUGO_ENOMEM;
-  for (i = rt->nprocs - 1; i >= 0; i--) {
-    lugo_P *p = &rt->allp[i];
-    p->id = i;
-    lugo__runq_init(&p->q);
-    pidleput(rt, p);
-  }
+  for (i = 0; i < lugo_load(&rt->nprocs); i++)
+    if (newp(rt, i) == NULL) return LUGO_ENOMEM;
+  for (i = lugo_load(&rt->nprocs) - 1; i >= 0; i--) pidleput(rt, rt->allp[i]);
   return LUGO_OK;
+}
+
+/* Change GOMAXPROCS to n (1..LUGO_MAXPROCS); returns the previous value.
+** Growing makes new Ps idle and wakes an M; shrinking retires idle Ps at
+** once and busy ones when their M next schedules (at most a time slice
+** later: it does not stop the world).  Any thread. */
+int lugo__setprocs(lugo_runtime *rt, int n) {
+  int old, i;
+  pthread_mutex_lock(&rt->lock);
+  old = lugo_load(&rt->nprocs);
+  if (n == old || rt->stopping) {
+    pthread_mutex_unlock(&rt->lock);
+    return old;
+  }
+  lugo_store(&rt->nprocs, n);
+  if (n > old) {  /* bring back retired Ps, create the rest */
+    for (i = old; i < n; i++) {
+      lugo_P *p = i < lugo_load(&rt->np) ? rt->allp[i] : newp(rt, i);
+      if (p == NULL) {  /* out of memory: keep what we have */
+        lugo_store(&rt->nprocs, i);
+        break;
+      }
+      if (p->retired) {
+        p->retired = 0;
+        rt->nretired--;
+        pidleput(rt, p);
+      }  /* else still owned by an M that has not retired it yet */
+    }
+  } else {  /* retire the idle Ps beyond n */
+    lugo_P **pp = &rt->pidle;
+    while (*pp != NULL) {
+      lugo_P *p = *pp;
+      if (p->id >= n) {
+        *pp = p->link;
+        p->link = NULL;
+        lugo_xadd(&rt->npidle, -1);
+        pidleput(rt, p);  /* retires it */
+      } else {
+        pp = &p->link;
+      }
+    }
+  }
+  pthread_mutex_unlock(&rt->lock);
+  if (n > old) wakep(rt);  /* more Ps for the work there is */
+  return old;
 }
 
 /* Stop every M.  Running goroutines are preempted and dropped. */
@@ -1020,7 +1200,7 @@ void lugo__sched_stop(lugo_runtime *rt) {
       m->nextp = NULL;
       lugo__sema_post(&m->park);
     }
-    idle = lugo_load(&rt->npidle) == rt->nprocs;
+    idle = allpidle(rt);
     pthread_mutex_unlock(&rt->lock);
     if (idle) break;
     lugo__sysmon_kick(rt);  /* keeps preempting running goroutines */
@@ -1051,7 +1231,10 @@ void lugo__sched_free(lugo_runtime *rt) {
     g_unlink(rt, g);
     lugo__g_free(g);
   }
-  free(rt->allp);
+  {
+    int i;
+    for (i = 0; i < lugo_load(&rt->np); i++) free(rt->allp[i]);
+  }
   pthread_mutex_destroy(&rt->lock);
   pthread_mutex_destroy(&rt->glock);
   pthread_cond_destroy(&rt->gcond);

@@ -36,6 +36,10 @@ enum {
   G_DEAD
 };
 
+/* Or'ed into a PARKED or RUNNABLE status while a dump reads the G's
+** stack (Go's _Gscan): lugo__ready and execute wait until it is gone. */
+#define G_SCAN 0x40
+
 enum { PW_PREPARED = 2 };
 
 /* why a G's root coroutine yielded to the scheduler (owner M only) */
@@ -56,6 +60,12 @@ struct lugo_swaiter {
 
 struct lugo_G {
   lugo_goid id;
+  lugo_goid parent;    /* the goroutine whose go() made it (0: the host) */
+  lugo_aint stackwant; /* atomic: a dump asks a running G for its stack
+                          (runtime.c: STK_*) */
+  char *stacktext;     /* its answer, written before stackwant = STK_DONE */
+  lugo_M *lockedm;     /* runtime.LockOSThread: the only M that runs it */
+  int lockcount;       /* LockOSThread calls not yet undone (owner) */
   lugo_runtime *rt;
   lua_State *L;        /* the goroutine's own state; NULL until first run */
   lua_State *co;       /* root coroutine that the scheduler resumes */
@@ -64,6 +74,9 @@ struct lugo_G {
   int yieldreason;     /* Y_* (owner M only) */
   int nargs;           /* arguments waiting on co at first run */
   lugo_blob *start;    /* the function and arguments, until first run */
+  lugo_obj *startref;  /* when not NULL, start belongs to this object (an
+                          AfterFunc timer, which may fire again): the G
+                          copies it and holds a reference until then */
   lugo_aint status;    /* atomic: G_* */
   lugo_aint parkwin;   /* atomic: PW_PREPARED while publishing waiters,
                           0 while parked; the one waker CASes 0 -> 1 */
@@ -75,7 +88,8 @@ struct lugo_G {
   int interrupted;     /* woken by lugo_interrupt (written by the waker
                           before lugo__ready) */
   char *intrmsg;       /* ditto, malloc'd */
-  const char *waitreason;  /* "chan receive", "select", ... (owner) */
+  lugo_aptr waitreason;    /* "chan receive", "select", ... (written by
+                              the owner; a dump reads it racing that) */
   /* park data: owned by the G; wakers write only what they claimed by
   ** winning parkwin, before readying it */
   lugo_sudog *sg;          /* its waiters: 1 for a channel op, n for select */
@@ -122,7 +136,11 @@ struct lugo_P {
   lugo_ai64 own;         /* atomic: see above */
   uint32_t schedtick;    /* owner M only */
   lugo_P *link;          /* idle list, guarded by sched lock */
+  int retired;           /* id >= GOMAXPROCS: neither owned nor idle;
+                            guarded by sched lock */
 };
+
+#define LUGO_MAXPROCS 1024
 
 struct lugo_M {
   int id;
@@ -131,6 +149,8 @@ struct lugo_M {
   lugo_P *p;              /* owner M only (handed over under sched lock) */
   lugo_P *nextp;          /* P handed to a parked M, guarded by sched lock */
   lugo_G *curg;           /* G running on this M (owner; sysmon reads racy-tolerant via curgid) */
+  lugo_G *lockedg;        /* the G locked to this M (written by that G,
+                             which runs only here) */
   lugo_aptr sigco;        /* atomic: coroutine the signal handler may hook */
   lugo_ai64 curgid;       /* atomic: id of curg for sysmon, 0 if none */
   int spinning;           /* owner M; counted in rt->nmspinning */
@@ -157,8 +177,13 @@ struct lugo_M {
 
 struct lugo_runtime {
   lugo_options opt;
-  int nprocs;
-  lugo_P *allp;
+  /* GOMAXPROCS: Ps with id < nprocs run goroutines; the others are
+  ** retired (their M gives them up at its next scheduling point).  Ps
+  ** are created on demand and live until lugo_close. */
+  lugo_aint nprocs;         /* atomic; written under lock */
+  lugo_aint np;             /* atomic: Ps created, allp[0..np) */
+  lugo_P *allp[LUGO_MAXPROCS];
+  int nretired;             /* guarded by lock */
 
   /* the scheduler lock guards: the global run queue, idle P and M lists,
   ** Ms waiting for a P, allm */
@@ -262,6 +287,23 @@ void lugo__check_interrupt(lua_State *L, lugo_G *g);
 /* Report a panic/fatal to the host. */
 void lugo__report(lugo_runtime *rt, lugo_report_kind kind, lugo_goid id,
                   const char *msg, const char *tb, const char *dump);
+
+/* runtime.c: a running G answers a dump's request for its stack (from
+** the preemption hook, on its own thread) */
+void lugo__answerstack(lua_State *L, lugo_G *g);
+
+/* runtime.c: the goroutine dump (lugo_dump, runtime.Stack).  self and
+** its running coroutine L are the caller's (NULL from the host); all: the
+** other goroutines too.  Returns malloc'd text or NULL. */
+char *lugo__dump(lugo_runtime *rt, lugo_G *self, lua_State *L, int all);
+
+/* runtime.LockOSThread / UnlockOSThread (owner M of g; they nest).
+** Unlock returns 0 if g was not locked. */
+void lugo__lockosthread(lugo_G *g);
+int lugo__unlockosthread(lugo_G *g);
+
+/* runtime.GOMAXPROCS(n): any thread; returns the previous value */
+int lugo__setprocs(lugo_runtime *rt, int n);
 
 /* the scheduler's part of lugo_new / lugo_close */
 int lugo__sched_init(lugo_runtime *rt);

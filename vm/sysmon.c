@@ -28,7 +28,7 @@
 #include "scheduler.h"
 #include "timer.h"
 
-#define LUGO_SIGPREEMPT SIGURG
+#define LUGO_SIGPREEMPT SIGURG  /* also in runtime.c */
 #define TICK_NS   (5 * 1000000LL)
 #define SLICE_NS  (10 * 1000000LL)
 #define STUCK_NS  (20 * 1000000LL)
@@ -69,6 +69,7 @@ void lugo__preempt_hook(lua_State *L, lua_Debug *ar) {
   m->hookco = NULL;
   atomic_signal_fence(memory_order_seq_cst);
   lugo_store(&m->sigco, L);
+  if (g != NULL && lugo_load(&g->stackwant)) lugo__answerstack(L, g);
   if (g != NULL && lugo_load(&m->preempt) && g->chainok && lua_isyieldable(L)) {
     lugo_store(&m->preempt, 0);
     g->yieldreason = Y_PREEMPT;

@@ -29,7 +29,9 @@ void lugo__timer_init(lugo_timer *t);
 /* Any thread.  Arm t (not pending) for deadline when. */
 void lugo__timer_add(lugo_timers *ts, lugo_timer *t, int64_t when);
 /* Any thread.  Disarm t; 1 if it was pending.  If t is firing right now,
-** waits until its fire function returns, so t may be freed afterwards. */
+** waits until its fire function returns, so t may be freed afterwards;
+** if that fire armed t again (a ticker), disarms that and returns 1.
+** Never from a fire function for its own timer. */
 int lugo__timer_del(lugo_timers *ts, lugo_timer *t);
 /* sysmon: fire every timer due at now; returns the next deadline or -1. */
 int64_t lugo__timers_run(lugo_timers *ts, int64_t now);
@@ -38,5 +40,9 @@ int lugo__timers_count(lugo_timers *ts);
 int lugo__timers_pending(struct lugo_runtime *rt);
 /* Any thread.  Arm t on rt's heap, waking sysmon if t is now the first. */
 void lugo__timer_start(struct lugo_runtime *rt, lugo_timer *t, int64_t when);
+
+/* stdlib/ltime.c: time.Timer (also AfterFunc's) and time.Ticker objects */
+struct lugo_objtype;
+extern const struct lugo_objtype lugo__timer_type, lugo__ticker_type;
 
 #endif

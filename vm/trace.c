@@ -120,12 +120,14 @@ static int claim(lugo_runtime *rt, lugo_event_fn from) {
 ** recording (any thread)
 ** ------------------------------------------------------------------- */
 
-/* Goroutines waiting to run: the global queue and every P's.  Racy reads
-** of counters that move under us: a sample, not an invariant. */
+/* Goroutines waiting to run: the global queue and every P's (retired
+** ones too: Ps live until lugo_close, and a retired P's queue is still
+** waiting work until its M moves it).  Racy reads of counters that move
+** under us: a sample, not an invariant. */
 static int64_t runnable(lugo_runtime *rt) {
   int64_t n = lugo_load_relaxed(&rt->gqsize);
-  int i;
-  for (i = 0; i < rt->nprocs; i++) n += lugo__runq_len(&rt->allp[i].q);
+  int i, np = lugo_load(&rt->np);  /* publishes allp[0..np) */
+  for (i = 0; i < np; i++) n += lugo__runq_len(&rt->allp[i]->q);
   return n;
 }
 
@@ -511,7 +513,7 @@ static void wjson(lugo_runtime *rt, lugo_tracer *tr, writer *w) {
   wlit(w, "\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{\"version\":");
   wstr(w, LUGO_VERSION);
   wlit(w, ",\"gomaxprocs\":");
-  wint(w, rt->nprocs);
+  wint(w, lugo_load(&rt->nprocs));  /* when the trace ended */
   wlit(w, ",\"events\":");
   wint(w, (long long)total);
   wlit(w, ",\"dropped_events\":");

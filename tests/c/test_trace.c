@@ -262,8 +262,30 @@ static void test_stop_from_report(void) {
   reportrt = NULL;
 }
 
+/* GOMAXPROCS changes while tracing: the counter reads every P's queue
+** while Ps are retired and brought back */
+static void test_gomaxprocs(void) {
+  lugo_runtime *rt = newrt(3);
+  const char *p = tmpname("procs.json");
+  char *s;
+  CHECK_EQ(lugo__trace_start(rt, p, BOUND), LUGO_OK);
+  CHECK_EQ(run(rt, "local c = chan()\n"
+                   "for n = 1, 4 do\n"
+                   "  runtime.GOMAXPROCS(n % 3 + 1)\n"
+                   "  for i = 1, 20 do go(function(c) local x = 0\n"
+                   "    for k = 1, 1000 do x = x + k end c:send(x) end, c) end\n"
+                   "  for i = 1, 20 do c:recv() end\n"
+                   "end\n"), LUGO_OK);
+  CHECK_EQ(lugo_trace_stop(rt), LUGO_OK);
+  s = checkjson(p);
+  CU_ASSERT(count(s, "\"ph\":\"X\"") >= 81);
+  free(s);
+  lugo_close(rt);
+}
+
 int main(void) {
   static const cutest tests[] = {
+    {"GOMAXPROCS changes", test_gomaxprocs},
     {"stop while running", test_stop_while_running}, {"errors", test_errors},
     {"hook taken", test_hook_taken}, {"bound", test_bound}, {"html", test_html},
     {"stop from the report handler", test_stop_from_report}, {NULL, NULL}
@@ -275,7 +297,7 @@ int main(void) {
   {
     static const char *const names[] = {"run1.json", "run2.json", "err.json",
                                         "taken.json", "bound.json", "t.html",
-                                        "panic.json", NULL};
+                                        "panic.json", "procs.json", NULL};
     int i;
     for (i = 0; names[i]; i++) unlink(tmpname(names[i]));
     rmdir(dir);

@@ -69,5 +69,49 @@ expect "os.exit status" 3 "" "" "$lugo" -e 'os.exit(3)'
 expect "os.exit(true)" 0 "" "" "$lugo" -e 'os.exit(true)'
 expect "os.exit(false)" 1 "" "" "$lugo" -e 'os.exit(false)'
 
+# SIGQUIT: every goroutine's dump on stderr, exit status 2, as Go, with
+# the stack of a goroutine busy in a loop.  The script says "ready" once
+# its own runtime.Stack shows the other goroutines parked; we wait for
+# that (with a deadline), not for a time.
+cat > "$tmp/quit.lua" <<'LUA'
+local c, mu = chan(), sync.Mutex()
+mu:Lock()
+go(function(c) c:recv() end, c)
+go(function() time.Sleep(3600) end)
+go(function(mu) mu:Lock() end, mu)
+go(function() local function spinning() while true do end end spinning() end)
+local s = ""
+while not (s:find("[chan receive]", 1, true) and s:find("[sleep]", 1, true)
+           and s:find("[sync.Mutex.Lock]", 1, true)) do
+  runtime.Gosched()
+  s = runtime.Stack(true)
+end
+print("ready")
+io.stdout:flush()
+c:recv()
+LUA
+"$lugo" "$tmp/quit.lua" > "$tmp/qout" 2> "$tmp/qerr" &
+qpid=$!
+for _ in $(seq 1 1000); do
+  grep -q ready "$tmp/qout" 2>/dev/null && break
+  sleep 0.01  # polling with a deadline, not synchronisation
+done
+kill -QUIT $qpid
+wait $qpid
+qstatus=$?
+qerr=$(cat "$tmp/qerr")
+if [ "$qstatus" = 2 ] && [[ $qerr == *"SIGQUIT: quit"* ]] &&
+   [[ $qerr == *"goroutine 1 ["* ]] &&
+   [[ $qerr == *"goroutine 2 [chan receive]:"*"quit.lua:3:"*"created by goroutine 1"* ]] &&
+   [[ $qerr == *"goroutine 3 [sleep]:"*"quit.lua:4:"* ]] &&
+   [[ $qerr == *"goroutine 4 [sync.Mutex.Lock]:"*"quit.lua:5:"* ]] &&
+   [[ $qerr == *"goroutine 5 ["*"in local 'spinning'"* ]]; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1))
+  echo "FAIL SIGQUIT dump: status $qstatus (want 2)"
+  echo "$qerr"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -117,8 +117,11 @@ LUGO_API void lugo_release(lugo_runtime *rt);
 ** first). */
 LUGO_API int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg);
 
-/* Text dump of every goroutine, Go style (caller frees).  Safe only while
-** the runtime is quiescent (e.g. from the deadlock report). */
+/* Text dump of every goroutine, Go style (caller frees; NULL when out of
+** memory): "goroutine N [status]:", a Lua traceback for each goroutine
+** that is parked or runnable (one running on another thread shows none),
+** and who created it.  Any thread, any time: a goroutine being dumped
+** waits to run until its stack was read. */
 LUGO_API char *lugo_dump(lugo_runtime *rt);
 
 /* The runtime a goroutine's state belongs to, or NULL. */
