@@ -18,8 +18,32 @@
 
 static const char *progname = "lugo";
 
+/* -trace: the file is written when the program ends, and it ends by
+** _exit from several places (as Go's does), on the main thread or on
+** another (panic, deadlock, SIGQUIT): each calls endtrace first.  The lock
+** makes a second caller wait until the file is whole before it exits. */
+static pthread_mutex_t tracelock = PTHREAD_MUTEX_INITIALIZER;
+static lugo_runtime *tracert;  /* guarded by tracelock */
+static const char *tracepath;
+
+/* 0, or 1 if the trace could not be written (said on stderr) */
+static int endtrace(void) {
+  int failed = 0;
+  pthread_mutex_lock(&tracelock);
+  if (tracert != NULL && lugo_trace_stop(tracert) == LUGO_EFILE) {
+    fprintf(stderr, "%s: -trace: cannot write %s: %s\n", progname, tracepath,
+            strerror(errno));
+    fflush(stderr);
+    failed = 1;
+  }
+  tracert = NULL;
+  pthread_mutex_unlock(&tracelock);
+  return failed;
+}
+
 static void usage(const char *badoption) {
-  if (badoption[1] == 'e' || badoption[1] == 'l' || badoption[1] == 'p')
+  if (badoption[1] == 'e' || badoption[1] == 'l' || badoption[1] == 'p' ||
+      strcmp(badoption, "-trace") == 0)
     fprintf(stderr, "%s: '%s' needs argument\n", progname, badoption);
   else
     fprintf(stderr, "%s: unrecognized option '%s'\n", progname, badoption);
@@ -49,6 +73,7 @@ static void onreport(lugo_runtime *rt, const lugo_report *r, void *ud) {
   else
     fprintf(stderr, "fatal error: %s\n\n%s", r->message, r->dump ? r->dump : "");
   fflush(stderr);
+  endtrace();
   _exit(2);
 }
 
@@ -74,6 +99,7 @@ static void *quitwatch(void *arg) {
   dump = lugo_dump(quitrt);
   fprintf(stderr, "SIGQUIT: quit\n\n%s", dump ? dump : "");
   fflush(stderr);
+  endtrace();
   _exit(2);
   return NULL;
 }
@@ -161,7 +187,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "%s: -race: the race detector is not available yet\n", progname);
     } else if (strcmp(a, "-trace") == 0) {
       if (++i >= argc) { usage(a); return 1; }
-      fprintf(stderr, "%s: -trace: tracing is not available yet\n", progname);
+      tracepath = argv[i];
     } else if (strcmp(a, "-i") == 0) {
       interactive = 1;
     } else if (strcmp(a, "-v") == 0) {
@@ -230,8 +256,20 @@ int main(int argc, char **argv) {
     for (i = 0; i < nargs; i++) lua_pushstring(L, argv[script + 1 + i]);
     addstep(L, steps, nargs);
   }
+  if (tracepath != NULL) {  /* now: loading and the arg table are not traced */
+    int tr = lugo_trace_start(rt, tracepath);
+    if (tr != LUGO_OK) {
+      fprintf(stderr, "%s: -trace: cannot write %s: %s\n", progname, tracepath,
+              tr == LUGO_EFILE ? strerror(errno) : lugo_strerror(tr));
+      return 1;
+    }
+    pthread_mutex_lock(&tracelock);
+    tracert = rt;
+    pthread_mutex_unlock(&tracelock);
+  }
   if (lugo_spawn(rt, L, 1, &id) != LUGO_OK) {
     fprintf(stderr, "%s: cannot start the main goroutine\n", progname);
+    endtrace();
     return 1;
   }
   r = lugo_wait(rt, id, &msg);
@@ -239,8 +277,10 @@ int main(int argc, char **argv) {
   if (r == LUGO_ERRRUN) {
     fprintf(stderr, "%s: %s\n", progname, msg ? msg : "(error)");
     fflush(stderr);
+    endtrace();
     _exit(1);
   }
+  if (endtrace() && r == LUGO_OK) _exit(1);  /* the output asked for is missing */
   if (r == LUGO_EDEADLOCK) _exit(2);  /* reported by onreport */
   _exit(0);
 }

@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "lugolib.h"
 #include "scheduler.h"
+#include "trace.h"
 
 lugo_G *lugo__checkG(lua_State *L) {
   lugo_G *g = lugo__G(L);
@@ -50,6 +51,7 @@ static int l_exit(lua_State *L) {
   int status;
   if (lua_isboolean(L, 1)) status = lua_toboolean(L, 1) ? EXIT_SUCCESS : EXIT_FAILURE;
   else status = (int)luaL_optinteger(L, 1, EXIT_SUCCESS);
+  lugo__trace_exit(lugo_getruntime(L));  /* -trace: write the file now */
   fflush(stdout);
   fflush(stderr);
   _exit(status);

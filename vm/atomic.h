@@ -38,6 +38,11 @@ static inline int lugo_casp(lugo_aptr *p, void *old, void *new_) {
   return atomic_compare_exchange_strong(p, &old, new_);
 }
 
+/* CAS on an atomic of any type (e.g. a function pointer, which the
+** generic above cannot take); the expected value is in *oldp, which a
+** failure overwrites with the current one */
+#define lugo_casx(p, oldp, new_) atomic_compare_exchange_strong((p), (oldp), (new_))
+
 static inline void lugo_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();

@@ -18,6 +18,7 @@
 #include "sync.h"
 #include "scheduler.h"
 #include "timer.h"
+#include "trace.h"
 
 const char *lugo_strerror(int err) {
   static const char *const msgs[] = {
@@ -47,6 +48,7 @@ lugo_runtime *lugo_new(const lugo_options *o) {
   lua_State *L;
   if (rt == NULL) return NULL;
   if (o) rt->opt = *o;
+  rt->starttime = lugo__nanotime();
   rt->nprocs = rt->opt.procs > 0
                    ? (rt->opt.procs > LUGO_MAXPROCS ? LUGO_MAXPROCS : rt->opt.procs)
                    : defaultprocs();
@@ -93,8 +95,11 @@ lugo_runtime *lugo_new(const lugo_options *o) {
 
 void lugo_close(lugo_runtime *rt) {
   if (rt == NULL) return;
+  lugo_trace_stop(rt);  /* still tracing: write the file before shutdown's
+                           noise (a host that wants the error stops first) */
   lugo__sched_stop(rt);
   lugo__sysmon_stop(rt);
+  lugo__trace_free(rt);  /* nobody can be inside its hook now */
   lugo__timers_free(rt->timers);  /* before the Gs whose timers it holds */
   lugo__sched_free(rt);
   while (lugo_load(&rt->npool) > 0) {

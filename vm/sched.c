@@ -753,6 +753,7 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   lugo__marshal_idle(g);
   lugo__set_sigco(g->co);
   lugo_xadd(&rt->nswitch, 1);
+  LUGO_EVENT(rt, LUGO_EV_RUN, g->id, NULL, p->id);
   lugo_store(&p->own, LUGO_OWN(m, P_INLUA));
   st = lua_resume(g->co, NULL, g->nargs, &nres);
   lugo__set_sigco(NULL);
@@ -765,6 +766,9 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   p = m->p;  /* a blockm wait may have changed it */
   if (p != NULL && !lugo_cas(&p->own, LUGO_OWN(m, P_INLUA), LUGO_OWN(m, P_LOCKED)))
     lostp(m);
+  LUGO_EVENT(rt, LUGO_EV_STOP, g->id, NULL,
+             st == LUA_YIELD ? g->yieldreason
+                             : st == LUA_OK ? LUGO_STOP_END : LUGO_STOP_ERROR);
   execute_done(rt, g, st, nres);
   if (m->p == NULL) reacquirep(rt, m);
 }

@@ -240,8 +240,13 @@ struct lugo_runtime {
   pthread_mutex_t libslock;   /* guards libs */
   void **libs;                /* C libraries kept open until lugo_close */
   int nlibs, caplibs;
-  lugo_event_fn evhook;       /* event listener, NULL when none */
-  void *evud;
+  _Atomic lugo_event_fn evhook;  /* atomic: event listener, NULL when
+                                    none (see event.h) */
+  lugo_aptr evud;             /* atomic: its argument */
+  struct lugo_tracer *tracer; /* trace.c: made by the first
+                                 lugo_trace_start, freed by lugo_close;
+                                 written only by whoever claimed evhook */
+  int64_t starttime;          /* lugo__nanotime() at lugo_new (read-only) */
   lugo_ai64 npreempt, nswitch, nsteal;  /* atomic stats */
 };
 

@@ -327,7 +327,7 @@ static _Atomic int nev[LUGO_EV_END + 1];
 static void onevent(lugo_runtime *rt, const lugo_event *e, void *ud) {
   (void)rt;
   (void)ud;
-  nev[e->kind]++;
+  if (e->kind <= LUGO_EV_END) nev[e->kind]++;  /* the kinds counted here */
 }
 
 static void test_events(void) {

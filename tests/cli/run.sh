@@ -54,7 +54,17 @@ expect "missing script" 1 "" "cannot open $tmp/nope.lua" "$lugo" "$tmp/nope.lua"
 expect "syntax error in -e" 1 "" "(command line):1:" "$lugo" -e 'x ='
 expect "error in main: exit 1, like lua" 1 "" "boom" "$lugo" -e 'error("boom")'
 expect "-race is not available yet" 0 "1" "not available yet" "$lugo" -race -e 'print(1)'
-expect "-trace is not available yet" 0 "1" "not available yet" "$lugo" -trace "$tmp/t.json" -e 'print(1)'
+expect "-trace FILE" 0 "1" "" "$lugo" -trace "$tmp/t.json" -e 'print(1)'
+expect "-trace wrote the file" 0 "ok" "" \
+  sh -c 'head -c 16 "$1" | grep -q "^{\"traceEvents\":\[" && echo ok' sh "$tmp/t.json"
+expect "-trace without a value" 1 "" "'-trace' needs argument" "$lugo" -trace
+expect "-trace to a bad path: exit 1, nothing run" 1 "" \
+  "-trace: cannot write $tmp/no/t.json: No such file or directory" \
+  "$lugo" -trace "$tmp/no/t.json" -e 'print(1)'
+if [ -w /dev/full ]; then
+  expect "-trace write error: exit 1" 1 "1" "-trace: cannot write /dev/full: No space left on device" \
+    "$lugo" -trace /dev/full -e 'print(1)'
+fi
 expect "os.exit status" 3 "" "" "$lugo" -e 'os.exit(3)'
 expect "os.exit(true)" 0 "" "" "$lugo" -e 'os.exit(true)'
 expect "os.exit(false)" 1 "" "" "$lugo" -e 'os.exit(false)'

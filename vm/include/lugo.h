@@ -130,5 +130,24 @@ LUGO_API lugo_runtime *lugo_getruntime(lua_State *L);
 /* GOMAXPROCS of a runtime. */
 LUGO_API int lugo_procs(lugo_runtime *rt);
 
+/* Execution tracing (`lugo -trace FILE`).  Start recording which goroutine
+** runs on which OS thread when, spawns, blocks (with the reason), wake-ups
+** (and who woke whom) and the number of runnable goroutines, into memory
+** (bounded: past a few million events the rest are dropped and counted).
+** The file is created now, so a bad path fails early, and written by
+** lugo_trace_stop: Chrome trace-event JSON (chrome://tracing,
+** ui.perfetto.dev), or, if path ends in ".html", a self-contained page
+** that draws the timeline.  Returns LUGO_OK; LUGO_EINVAL if path is empty
+** or the runtime is already tracing (or has another event listener);
+** LUGO_EFILE if the file cannot be created (errno says why); LUGO_ENOMEM. */
+LUGO_API int lugo_trace_start(lugo_runtime *rt, const char *path);
+
+/* Stop tracing and write the file.  Goroutines may go on running; any
+** thread may call it, a goroutine's own included.  Returns LUGO_OK,
+** LUGO_EINVAL (not tracing) or LUGO_EFILE (writing failed; errno says
+** why).  lugo_close writes the file too if tracing is still on, and
+** os.exit does before it ends the process. */
+LUGO_API int lugo_trace_stop(lugo_runtime *rt);
+
 
 #endif
