@@ -1044,7 +1044,9 @@ static void *mstart(void *arg) {
   }
   for (;;) {
     int inherit;
-    lugo_G *g = findrunnable(rt, m, &inherit);
+    lugo_G *g;
+    lugo__timers_poll(rt);  /* due timers ready their Gs on our P */
+    g = findrunnable(rt, m, &inherit);
     if (g == NULL) break;
     if (m->spinning) resetspinning(rt, m);
     if (g->lockedm != NULL && g->lockedm != m) {

@@ -11,12 +11,18 @@
 ** idx == -1 otherwise; heap[i].when/.seq == heap[i].t->when/->seq; `count` = pending + the one being fired, so a timer
 ** in flight still keeps the program from looking deadlocked until its fire
 ** function (which readies a goroutine or sends on a channel) has returned.
-** Called by any thread; timers fire on sysmon's thread only.
+** Called by any thread.  Timers fire on whichever thread runs the heap,
+** one at a time (`running`): sysmon, or an M at a scheduling point, as Go's
+** Ps check their timers in schedule().  An M that fires a sleeper's timer
+** puts the goroutine in its own P's runnext, so a goroutine woken by a
+** timer does not wait behind a long local run queue for the global one
+** (polled every 61 ticks) as it did when only sysmon fired timers.
 */
 #include "timer.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "atomic.h"
@@ -36,11 +42,22 @@ struct lugo_timers {
   lugo_aptr firing;    /* the timer whose fire function runs: written
                           under lock, read atomically without it */
   lugo_aint count;     /* atomic: pending + firing */
+  lugo_ai64 first;     /* atomic: the earliest deadline, INT64_MAX if
+                          none; written under lock */
+  lugo_aint running;   /* atomic: a thread is in lugo__timers_run */
 };
+
+/* Caller holds ts->lock: publish the earliest deadline. */
+static void setfirst(lugo_timers *ts) {
+  lugo_store(&ts->first, ts->n > 0 ? ts->heap[0].when : INT64_MAX);
+}
 
 lugo_timers *lugo__timers_new(void) {
   lugo_timers *ts = (lugo_timers *)calloc(1, sizeof(*ts));
-  if (ts) pthread_mutex_init(&ts->lock, NULL);
+  if (ts) {
+    pthread_mutex_init(&ts->lock, NULL);
+    lugo_store(&ts->first, INT64_MAX);
+  }
   return ts;
 }
 
@@ -140,6 +157,7 @@ static int add(lugo_timers *ts, lugo_timer *t, int64_t when) {
   }
   up(ts, t->idx);
   first = t->idx == 0;
+  setfirst(ts);
   lugo_xadd(&ts->count, 1);
   pthread_mutex_unlock(&ts->lock);
   return first;
@@ -152,6 +170,7 @@ int lugo__timer_del(lugo_timers *ts, lugo_timer *t) {
     pthread_mutex_lock(&ts->lock);
     if (t->idx >= 0) {
       removeat(ts, t->idx);
+      setfirst(ts);
       lugo_xadd(&ts->count, -1);
       was = 1;
     }
@@ -166,6 +185,10 @@ int lugo__timer_del(lugo_timers *ts, lugo_timer *t) {
 
 int64_t lugo__timers_run(lugo_timers *ts, int64_t now) {
   int64_t next = -1;
+  if (!lugo_cas(&ts->running, 0, 1)) {  /* another thread fires them */
+    int64_t f = lugo_load(&ts->first);
+    return f == INT64_MAX ? -1 : f;
+  }
   pthread_mutex_lock(&ts->lock);
   while (ts->n > 0) {
     lugo_timer *t = ts->heap[0].t;
@@ -174,6 +197,7 @@ int64_t lugo__timers_run(lugo_timers *ts, int64_t now) {
       break;
     }
     removeat(ts, 0);
+    setfirst(ts);
     lugo_store(&ts->firing, t);
     pthread_mutex_unlock(&ts->lock);
     t->fire(t);
@@ -182,7 +206,16 @@ int64_t lugo__timers_run(lugo_timers *ts, int64_t now) {
     lugo_xadd(&ts->count, -1);
   }
   pthread_mutex_unlock(&ts->lock);
+  lugo_store(&ts->running, 0);
   return next;
+}
+
+void lugo__timers_poll(lugo_runtime *rt) {
+  lugo_timers *ts = rt->timers;
+  int64_t now;
+  if (ts == NULL || lugo_load_relaxed(&ts->first) == INT64_MAX) return;
+  now = lugo__nanotime();
+  if (now >= lugo_load(&ts->first)) lugo__timers_run(ts, now);
 }
 
 int lugo__timers_count(lugo_timers *ts) { return lugo_load(&ts->count); }

@@ -33,8 +33,12 @@ void lugo__timer_add(lugo_timers *ts, lugo_timer *t, int64_t when);
 ** if that fire armed t again (a ticker), disarms that and returns 1.
 ** Never from a fire function for its own timer. */
 int lugo__timer_del(lugo_timers *ts, lugo_timer *t);
-/* sysmon: fire every timer due at now; returns the next deadline or -1. */
+/* sysmon, or an M between goroutines (no lock held): fire every timer
+** due at now; returns the next deadline or -1.  If another thread is
+** firing them already, returns at once (the earliest deadline). */
 int64_t lugo__timers_run(lugo_timers *ts, int64_t now);
+/* An M between goroutines: fire the due timers, if any (cheap if none). */
+void lugo__timers_poll(struct lugo_runtime *rt);
 /* pending + firing timers (for deadlock detection) */
 int lugo__timers_count(lugo_timers *ts);
 int lugo__timers_pending(struct lugo_runtime *rt);

@@ -1,7 +1,8 @@
 //go:build ignore
 
-// Go baseline for lugo's timerlate: K goroutines sleep 1-50 ms and measure
-// how late they woke; prints the median (p99 on stderr).
+// Go baseline for lugo's timerlate: K goroutines, all started first (they
+// wait on a gate), sleep 1-50 ms and measure how late they woke; prints the
+// median (p99 on stderr).
 // usage: go run timerlate.go [K=2000]
 package main
 
@@ -10,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -19,14 +21,21 @@ func main() {
 		k, _ = strconv.Atoi(os.Args[1])
 	}
 	out := make(chan time.Duration, k)
+	gate := make(chan struct{})
+	var ready sync.WaitGroup
 	for i := 0; i < k; i++ {
+		ready.Add(1)
 		go func(i int) {
+			ready.Done()
+			<-gate
 			d := time.Millisecond + time.Duration(i%50)*time.Millisecond
 			due := time.Now().Add(d)
 			time.Sleep(d)
 			out <- time.Since(due)
 		}(i)
 	}
+	ready.Wait()
+	close(gate)
 	late := make([]float64, k)
 	for i := range late {
 		late[i] = float64((<-out).Nanoseconds()) / 1e3
