@@ -60,33 +60,9 @@ static double checknum(lua_State *L, int i, const char *fname,
 ** runtime objects (by identity).  A table or function key would be a
 ** different copy in each goroutine and could never be found. */
 static void tokey(lua_State *L, int idx, lugo_shkey *k, const char *fname) {
-  switch (lua_type(L, idx)) {
-    case LUA_TSTRING: {
-      size_t len;
-      const char *s = lua_tolstring(L, idx, &len);
-      lugo__shkey_str(k, s, len);
-      return;
-    }
-    case LUA_TNUMBER:
-      if (lua_isinteger(L, idx)) {
-        lugo__shkey_int(k, lua_tointeger(L, idx));
-      } else {
-        lua_Number n = lua_tonumber(L, idx);
-        if (n != n) luaL_error(L, "%s: key is NaN", fname);
-        lugo__shkey_num(k, n);
-      }
-      return;
-    case LUA_TBOOLEAN:
-      lugo__shkey_bool(k, lua_toboolean(L, idx));
-      return;
-    case LUA_TUSERDATA: {
-      lugo_obj *o = lugo__obj_test(L, idx, NULL);
-      if (o != NULL) {
-        lugo__shkey_obj(k, o);
-        return;
-      }
-      break;
-    }
+  switch (lugo__sh_tokey(L, idx, k)) {
+    case LUGO_KEY_OK: return;
+    case LUGO_KEY_NAN: luaL_error(L, "%s: key is NaN", fname); return;
     default: break;
   }
   if (lua_type(L, idx) == LUA_TTHREAD) lua_pushliteral(L, "coroutine");

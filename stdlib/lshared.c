@@ -186,43 +186,48 @@ static int raiseat(lua_State *L, const char *fname, const char *what,
   return luaL_error(L, "%s: %s", fname, what);
 }
 
-/* the key at idx, normalised as Lua does; raises on nil, NaN and keys
-** that are not strings, numbers, booleans or runtime objects (a copied
-** table or function could never be found again).  The key borrows the
-** Lua value, which must stay on the stack. */
-static void tokey_(lua_State *L, int idx, lugo_shkey *k, const char *fname,
-                   const char *path) {
+int lugo__sh_tokey(lua_State *L, int idx, lugo_shkey *k) {
   switch (lua_type(L, idx)) {
     case LUA_TSTRING: {
       size_t len;
       const char *s = lua_tolstring(L, idx, &len);
       lugo__shkey_str(k, s, len);
-      return;
+      return LUGO_KEY_OK;
     }
     case LUA_TNUMBER:
       if (lua_isinteger(L, idx)) {
         lugo__shkey_int(k, lua_tointeger(L, idx));
       } else {
         lua_Number n = lua_tonumber(L, idx);
-        if (n != n) raiseat(L, fname, "key is NaN", path);
+        if (n != n) return LUGO_KEY_NAN;
         lugo__shkey_num(k, n);
       }
-      return;
-    case LUA_TBOOLEAN: lugo__shkey_bool(k, lua_toboolean(L, idx)); return;
-    case LUA_TNIL: raiseat(L, fname, "key is nil", path); return;
+      return LUGO_KEY_OK;
+    case LUA_TBOOLEAN: lugo__shkey_bool(k, lua_toboolean(L, idx)); return LUGO_KEY_OK;
+    case LUA_TNIL: return LUGO_KEY_NIL;
     case LUA_TUSERDATA: {
       lugo_obj *o = lugo__obj_test(L, idx, NULL);
-      if (o != NULL) {
-        lugo__shkey_obj(k, o);
-        return;
-      }
-      break;
+      if (o == NULL) break;
+      lugo__shkey_obj(k, o);
+      return LUGO_KEY_OK;
     }
     default: break;
   }
-  lua_pushfstring(L, "cannot use a %s as a key (keys are strings, numbers, "
-                  "booleans or runtime objects)", tname(L, idx));
-  raiseat(L, fname, lua_tostring(L, -1), path);
+  return LUGO_KEY_TYPE;
+}
+
+/* [-0, +0, v] as lugo__sh_tokey, raising fname's error (at path) */
+static void tokey_(lua_State *L, int idx, lugo_shkey *k, const char *fname,
+                   const char *path) {
+  switch (lugo__sh_tokey(L, idx, k)) {
+    case LUGO_KEY_OK: return;
+    case LUGO_KEY_NAN: raiseat(L, fname, "key is NaN", path); return;
+    case LUGO_KEY_NIL: raiseat(L, fname, "key is nil", path); return;
+    default:
+      lua_pushfstring(L, "cannot use a %s as a key (keys are strings, numbers, "
+                      "booleans or runtime objects)", tname(L, idx));
+      raiseat(L, fname, lua_tostring(L, -1), path);
+  }
 }
 
 #define tokey(L, idx, k, fname) do {                                     \

@@ -384,18 +384,7 @@ lugo_chan *lugo__ctx_done(lugo_ctx *ctx, long long goid) {
 }
 
 static int keyeq(const lugo_vctx *v, const lugo_shkey *k) {
-  const lugo_shval *a = &v->key;
-  if (a->t != k->v.t || v->hash != k->hash) return 0;
-  switch (a->t) {
-    case LUGO_SV_INT: return a->u.i == k->v.u.i;
-    case LUGO_SV_FLT: return a->u.n == k->v.u.n;
-    case LUGO_SV_SSTR:
-      return a->len == k->len && memcmp(lugo_sv_str(a), k->s, k->len) == 0;
-    case LUGO_SV_LSTR:
-      return a->u.ls->len == k->len && memcmp(a->u.ls->s, k->s, k->len) == 0;
-    case LUGO_SV_OBJ: return a->u.o == k->v.u.o;
-    default: return 1;  /* true, false: the tag says it all */
-  }
+  return v->hash == k->hash && lugo__shkey_eq(&v->key, k);
 }
 
 const lugo_value *lugo__ctx_value(lugo_ctx *c, const lugo_shkey *k) {

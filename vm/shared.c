@@ -249,7 +249,7 @@ int lugo__shkey_own(lugo_shkey *k) {
   return LUGO_OK;
 }
 
-static int keyeq(const lugo_shval *a, const lugo_shkey *k) {
+int lugo__shkey_eq(const lugo_shval *a, const lugo_shkey *k) {
   if (a->t != k->v.t) return 0;
   switch (a->t) {
     case LUGO_SV_INT: return a->u.i == k->v.u.i;
@@ -278,7 +278,7 @@ static uint32_t map_find(const lugo_shmap *m, const lugo_shkey *k, int *found) {
       *found = 0;
       return i;
     }
-    if (s->hash == k->hash && keyeq(&s->k, k)) {
+    if (s->hash == k->hash && lugo__shkey_eq(&s->k, k)) {
       *found = 1;
       return i;
     }

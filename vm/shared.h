@@ -102,6 +102,16 @@ void lugo__shkey_bool(lugo_shkey *k, int b);
 void lugo__shkey_str(lugo_shkey *k, const char *s, size_t len);
 /* o is borrowed: lugo__shkey_own takes a reference */
 void lugo__shkey_obj(lugo_shkey *k, lugo_obj *o);
+/* stdlib/lshared.c: [-0, +0, -] the key at idx, normalised as Lua does
+** (borrowing the Lua value, which must stay on the stack): LUGO_KEY_OK,
+** or why it cannot be a key anywhere (a copied table or function could
+** never be found again).  Callers raise their own errors. */
+enum { LUGO_KEY_OK, LUGO_KEY_NAN, LUGO_KEY_NIL, LUGO_KEY_TYPE };
+struct lua_State;
+int lugo__sh_tokey(struct lua_State *L, int idx, lugo_shkey *k);
+
+/* does stored key a equal k?  (hashes are the caller's to compare) */
+int lugo__shkey_eq(const lugo_shval *a, const lugo_shkey *k);
 /* Make k own its key, to be inserted: LUGO_OK or LUGO_ENOMEM. */
 int lugo__shkey_own(lugo_shkey *k);
 

@@ -19,4 +19,10 @@ typedef struct { const char *name; void (*fn)(void); } cutest;
 /* run one suite; returns the process exit status */
 int cutil_run(const char *suite, const cutest *tests);
 
+/* Run code as a goroutine of rt and wait for it; returns lugo_wait's
+** result (-1 if code does not compile).  Its error message goes to *msg
+** (caller frees) or, when msg is NULL, to stderr. */
+struct lugo_runtime;
+int cutil_runlua(struct lugo_runtime *rt, const char *code, char **msg);
+
 #endif

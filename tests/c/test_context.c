@@ -289,20 +289,7 @@ static void test_threads(void) {
 /* ---- through a runtime */
 
 static int run(lugo_runtime *rt, const char *code) {
-  lua_State *L = lugo_newstate(rt);
-  lugo_goid id;
-  char *msg = NULL;
-  int r;
-  if (luaL_loadstring(L, code) != LUA_OK) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    lua_close(L);
-    return -1;
-  }
-  CHECK_EQ(lugo_spawn(rt, L, 0, &id), LUGO_OK);
-  r = lugo_wait(rt, id, &msg);
-  if (msg) fprintf(stderr, "\n  %s\n", msg);
-  free(msg);
-  return r;
+  return cutil_runlua(rt, code, NULL);
 }
 
 static void test_runtime_cycles(void) {

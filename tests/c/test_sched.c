@@ -31,15 +31,7 @@ static lugo_runtime *newrt(int procs) {
 
 /* run code as a host goroutine and wait; returns the status */
 static int run(lugo_runtime *rt, const char *code, char **msg) {
-  lua_State *L = lugo_newstate(rt);
-  lugo_goid id;
-  if (luaL_loadstring(L, code) != LUA_OK) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    lua_close(L);
-    return -1;
-  }
-  CHECK_EQ(lugo_spawn(rt, L, 0, &id), LUGO_OK);
-  return lugo_wait(rt, id, msg);
+  return cutil_runlua(rt, code, msg);
 }
 
 static void test_fan_in(void) {

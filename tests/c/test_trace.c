@@ -77,15 +77,7 @@ static lugo_runtime *newrt(int procs) {
 }
 
 static int run(lugo_runtime *rt, const char *code) {
-  lua_State *L = lugo_newstate(rt);
-  lugo_goid id;
-  if (luaL_loadstring(L, code) != LUA_OK) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    lua_close(L);
-    return -1;
-  }
-  CHECK_EQ(lugo_spawn(rt, L, 0, &id), LUGO_OK);
-  return lugo_wait(rt, id, NULL);
+  return cutil_runlua(rt, code, NULL);
 }
 
 /* main spawns, sleeps and yields (so those are in the trace whatever runs
