@@ -419,6 +419,20 @@ static inline void unlock(lugo_shtable *t) {
   atomic_store_explicit(&t->lk, 0, memory_order_release);
 }
 
+/* Caller holds t's lock; k (owned) is not in the map.  Insert k -> v;
+** returns whether the border moved, or -1 when out of memory: then t is
+** unlocked and k and v are freed. */
+static int insert(lugo_shtable *t, lugo_shkey *k, lugo_shval *v) {
+  int found;
+  if (!map_room(&t->m)) {
+    unlock(t);
+    lugo__shval_free(&k->v);
+    lugo__shval_free(v);
+    return -1;
+  }
+  return map_put(&t->m, map_find(&t->m, k, &found), k, v);
+}
+
 /* ---------------------------------------------------------------------
 ** deferred frees: releasing a table's values may free tables and graphs
 ** they hold, and so on down a chain; the first free on a thread runs a
@@ -587,14 +601,7 @@ int lugo__sh_set(lugo_shtable *t, lugo_shkey *k, lugo_shval *v, int *moved) {
       dropk = k->v;  /* the one stored stays */
     }
   } else if (v->t != LUGO_SV_NIL) {
-    if (!map_room(&t->m)) {
-      unlock(t);
-      lugo__shval_free(&k->v);
-      lugo__shval_free(v);
-      return LUGO_ENOMEM;
-    }
-    i = map_find(&t->m, k, &found);
-    mv = map_put(&t->m, i, k, v);
+    if ((mv = insert(t, k, v)) < 0) return LUGO_ENOMEM;
   }
   unlock(t);
   lugo__shval_free(&dropk);
@@ -620,14 +627,7 @@ int lugo__sh_setnx(lugo_shtable *t, lugo_shkey *k, lugo_shval *v,
     lugo__shval_grab(old);  /* an atomic add: not a call that can block */
   } else {
     old->t = LUGO_SV_NIL;
-    if (!map_room(&t->m)) {
-      unlock(t);
-      lugo__shval_free(&k->v);
-      lugo__shval_free(v);
-      return LUGO_ENOMEM;
-    }
-    i = map_find(&t->m, k, &found);
-    map_put(&t->m, i, k, v);
+    if (insert(t, k, v) < 0) return LUGO_ENOMEM;
     v->t = LUGO_SV_NIL;
   }
   unlock(t);

@@ -354,35 +354,25 @@ static void wslice(writer *w, int tid, int64_t g, int p, int64_t ns0,
   wlit(w, "}}");
 }
 
-/* an instant on a track */
+/* an instant on a track: a spawn (of child a), a block (with its
+** reason) or an unblock (of goroutine a, by g) */
 static void winstant(writer *w, int tid, const tev *v, int kind) {
-  int64_t ns = (int64_t)(v->tk >> 8);
-  switch (kind) {
-    case LUGO_EV_GO:
-      wbegin(w, "spawn", 0, "i", tid, ns);
-      wlit(w, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":");
-      wint(w, v->g);
-      wlit(w, ",\"child\":");
-      wint(w, v->a);
-      wlit(w, "}}");
-      break;
-    case LUGO_EV_BLOCK:
-      wbegin(w, "block", 0, "i", tid, ns);
-      wlit(w, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":");
-      wint(w, v->g);
-      wlit(w, ",\"reason\":");
-      wstr(w, v->u.s ? v->u.s : "?");
-      wlit(w, "}}");
-      break;
-    case LUGO_EV_WAKE:
-      wbegin(w, "unblock", 0, "i", tid, ns);
-      wlit(w, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":");
-      wint(w, v->a);
-      wlit(w, ",\"by\":");
-      wint(w, v->g);
-      wlit(w, "}}");
-      break;
+  if (kind != LUGO_EV_GO && kind != LUGO_EV_BLOCK && kind != LUGO_EV_WAKE) return;
+  wbegin(w, kind == LUGO_EV_GO ? "spawn" : kind == LUGO_EV_BLOCK ? "block" : "unblock",
+         0, "i", tid, (int64_t)(v->tk >> 8));
+  wlit(w, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"goid\":");
+  wint(w, kind == LUGO_EV_WAKE ? v->a : v->g);
+  if (kind == LUGO_EV_GO) {
+    wlit(w, ",\"child\":");
+    wint(w, v->a);
+  } else if (kind == LUGO_EV_BLOCK) {
+    wlit(w, ",\"reason\":");
+    wstr(w, v->u.s ? v->u.s : "?");
+  } else {
+    wlit(w, ",\"by\":");
+    wint(w, v->g);
   }
+  wlit(w, "}}");
 }
 
 /* A buffer's events, in the order its thread recorded them: slices from
