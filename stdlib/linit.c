@@ -49,11 +49,13 @@ static int l_print(lua_State *L) {
 ** closing other goroutines' states (they may be running) */
 static int l_exit(lua_State *L) {
   int status;
+  lugo_runtime *rt = lugo_getruntime(L);
   if (lua_isboolean(L, 1)) status = lua_toboolean(L, 1) ? EXIT_SUCCESS : EXIT_FAILURE;
   else status = (int)luaL_optinteger(L, 1, EXIT_SUCCESS);
-  lugo__trace_exit(lugo_getruntime(L));  /* -trace: write the file now */
+  lugo__trace_exit(rt);  /* -trace: write the file now */
   fflush(stdout);
   fflush(stderr);
+  if (rt != NULL && rt->opt.onexit != NULL) rt->opt.onexit(rt, status, rt->opt.ud);
   _exit(status);
   return 0;
 }

@@ -69,7 +69,10 @@ static int lock_k(lua_State *L, int status, lua_KContext ctx);
 /* the lock was taken: queue (again: at the front) and park */
 static int lockslow(lua_State *L, lugo_G *g, lua_KContext ctx, int again) {
   int r;
-  lugo__park_prepare(L, g, "sync.Mutex.Lock");
+  if (CTXFOR(ctx) == FOR_RELOCK || CTXFOR(ctx) == FOR_RAISE)
+    lugo__park_prepare_nointr(L, g, "sync.Mutex.Lock");  /* lock first */
+  else
+    lugo__park_prepare(L, g, "sync.Mutex.Lock");
   r = lugo__mutex_lock(CTXMU(ctx), g, again);
   if (r != LUGO_SYNC_PARKED) {
     lugo__park_cancel(g);
@@ -449,7 +452,7 @@ static int l_cwait(lua_State *L) {
   return lugo__park(L, g, cwait_k, (lua_KContext)c);
 }
 
-static int signal(lua_State *L, const char *fname, int all) {
+static int condsignal(lua_State *L, const char *fname, int all) {
   lugo_cond *c = checkcond(L, 1, fname);
   lugo_G *g = lugo__G(L);
   if (g) LUGO_EVENT(g->rt, LUGO_EV_SIGNAL, g->id, c, all);
@@ -458,11 +461,11 @@ static int signal(lua_State *L, const char *fname, int all) {
 }
 
 static int l_signal(lua_State *L) {
-  return signal(L, "Signal", 0);
+  return condsignal(L, "Signal", 0);
 }
 
 static int l_broadcast(lua_State *L) {
-  return signal(L, "Broadcast", 1);
+  return condsignal(L, "Broadcast", 1);
 }
 
 static void cond_metatable(lua_State *L) {

@@ -235,6 +235,109 @@ void lugo_release(lugo_runtime *rt) {
   if (lugo_xadd(&rt->hostholds, -1) == 1) lugo__checkdead(rt);
 }
 
+/* ---------------------------------------------------------------------
+** host parks (lugo_waker)
+**
+** The goroutine's side (lugo_park, its continuation) and the host's side
+** (lugo_wake) each own one reference.  mu orders the two: a wake before
+** the park is published leaves woken set and the park does not happen; a
+** wake after it finds g and claims the park by the CAS on g->parkwin,
+** which an interrupt may have won first.  The continuation clears g under
+** mu, so a late wake never touches a goroutine that moved on.
+** ------------------------------------------------------------------- */
+
+struct lugo_waker {
+  pthread_mutex_t mu;
+  lugo_runtime *rt;
+  lugo_G *g;            /* while parked (guarded by mu) */
+  int woken;            /* lugo_wake was called (mu) */
+  int ended;            /* the park ended without it: interrupted (mu) */
+  lugo_aint refs;
+  lua_KFunction k;      /* the caller's continuation (owner) */
+  lua_KContext ctx;
+};
+
+static void waker_unref(lugo_waker *w) {
+  if (lugo_xadd(&w->refs, -1) == 1) {
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+  }
+}
+
+lugo_waker *lugo_waker_new(lua_State *L) {
+  lugo_G *g = lugo__G(L);
+  lugo_waker *w;
+  if (g == NULL || lugo__getm() == NULL || lugo__getm()->curg != g)
+    luaL_error(L, "lugo_waker_new: not called from a running goroutine");
+  w = (lugo_waker *)calloc(1, sizeof(*w));
+  if (w == NULL) luaL_error(L, "lugo_waker_new: not enough memory");
+  pthread_mutex_init(&w->mu, NULL);
+  w->rt = g->rt;
+  lugo_store(&w->refs, 2);
+  lugo_hold(g->rt);
+  return w;
+}
+
+static int waker_k(lua_State *L, int status, lua_KContext ctx) {
+  lugo_waker *w = (lugo_waker *)ctx;
+  lugo_G *g = lugo__G(L);
+  lua_KFunction k = w->k;
+  lua_KContext uctx = w->ctx;
+  (void)status;
+  pthread_mutex_lock(&w->mu);
+  w->g = NULL;
+  if (!w->woken) w->ended = 1;
+  pthread_mutex_unlock(&w->mu);
+  waker_unref(w);
+  lugo__check_interrupt(L, g);
+  return k(L, LUA_YIELD, uctx);
+}
+
+int lugo_park(lua_State *L, lugo_waker *w, const char *reason,
+              lua_KFunction k, lua_KContext ctx) {
+  lugo_G *g = lugo__G(L);
+  char *msg;
+  w->k = k;
+  w->ctx = ctx;
+  pthread_mutex_lock(&w->mu);
+  if (w->woken) {  /* woken already: no park */
+    pthread_mutex_unlock(&w->mu);
+    waker_unref(w);
+    return k(L, LUA_YIELD, ctx);
+  }
+  msg = lugo__park_tryprepare(L, g, reason ? reason : "host", 1);
+  if (msg != NULL) {  /* stopping, or interrupted while it ran */
+    w->ended = 1;
+    pthread_mutex_unlock(&w->mu);
+    waker_unref(w);
+    lua_pushstring(L, msg);
+    free(msg);
+    return lua_error(L);
+  }
+  w->g = g;
+  lugo__park_publish(g);
+  pthread_mutex_unlock(&w->mu);
+  return lugo__park(L, g, waker_k, (lua_KContext)w);
+}
+
+int lugo_wake(lugo_waker *w) {
+  lugo_runtime *rt = w->rt;
+  lugo_G *g;
+  int r = 1;
+  pthread_mutex_lock(&w->mu);
+  w->woken = 1;
+  g = w->g;
+  if (w->ended || (g != NULL && !lugo_cas(&g->parkwin, 0, 1))) {
+    r = 0;  /* an interrupt ended the park */
+    g = NULL;
+  }
+  pthread_mutex_unlock(&w->mu);
+  if (g != NULL) lugo__ready(g);  /* ours: it waits parked until now */
+  waker_unref(w);
+  lugo_release(rt);
+  return r;
+}
+
 lugo_runtime *lugo_getruntime(lua_State *L) {
   lugo_G *g = lugo__G(L);
   return g ? g->rt : NULL;
@@ -338,7 +441,7 @@ static int askstacks(lugo_runtime *rt, lugo_G *self) {
     lugo_goid id = lugo_load(&m->curgid);
     if (id == 0 || (self != NULL && id == self->id)) continue;
     lugo_store(&m->preempt, 1);
-    pthread_kill(m->thread, SIGURG);
+    pthread_kill(m->thread, LUGO_SIGPREEMPT);
   }
   pthread_mutex_unlock(&rt->lock);
   return 1;

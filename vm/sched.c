@@ -431,9 +431,14 @@ static void dropreq(lugo_G *g) {
   free(lugo_xchg(&g->intrreq, NULL));
 }
 
-void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason) {
+char *lugo__park_tryprepare(lua_State *L, lugo_G *g, const char *reason,
+                            int intr) {
+  char *msg;
   if (lugo_load(&g->rt->stop))  /* nobody would ever wake it */
-    luaL_error(L, "runtime is shutting down");
+    return strdup("runtime is shutting down");
+  /* interrupted while it ran (the hook had no chance yet): this is its
+  ** blocking call */
+  if (intr && (msg = (char *)lugo_xchg(&g->intrrun, NULL)) != NULL) return msg;
   dropreq(g);
   lugo_store(&g->blockm, !(g->chainok && lua_isyieldable(L)));
   g->wonsg = NULL;
@@ -444,6 +449,25 @@ void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason) {
   lugo_store(&g->parkwin, PW_PREPARED);
   if (!lugo_load(&g->blockm)) lugo_store(&g->status, G_PARKING);
   LUGO_EVENT(g->rt, LUGO_EV_BLOCK, g->id, reason, 0);
+  return NULL;
+}
+
+/* Raise msg (malloc'd, or NULL for out of memory) as a Lua error. */
+static void raisemsg(lua_State *L, char *msg) {
+  if (msg == NULL) luaL_error(L, "not enough memory");
+  lua_pushstring(L, msg);
+  free(msg);
+  lua_error(L);
+}
+
+void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason) {
+  char *msg = lugo__park_tryprepare(L, g, reason, 1);
+  if (msg != NULL) raisemsg(L, msg);
+}
+
+void lugo__park_prepare_nointr(lua_State *L, lugo_G *g, const char *reason) {
+  char *msg = lugo__park_tryprepare(L, g, reason, 0);
+  if (msg != NULL) raisemsg(L, msg);
 }
 
 void lugo__park_publish(lugo_G *g) {
@@ -525,30 +549,64 @@ void lugo__check_interrupt(lua_State *L, lugo_G *g) {
   }
 }
 
-int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
+/* Interrupt g while it runs (or is about to): the preemption hook raises
+** the error at its next Lua instruction, or its next park does.  Caller
+** holds rt->glock; the M running g is signalled after (kickm). */
+static void intrrunning(lugo_G *g, const char *msg) {
+  free(lugo_xchg(&g->intrrun, strdup(msg)));
+}
+
+/* Ask the M running goroutine id, if any, to run its hook now. */
+static void kickm(lugo_runtime *rt, lugo_goid id) {
+  lugo_M *m;
+  pthread_mutex_lock(&rt->lock);
+  for (m = rt->allm; m != NULL; m = m->alllink) {
+    if (lugo_load(&m->curgid) != id) continue;
+    lugo_store(&m->preempt, 1);
+    pthread_kill(m->thread, LUGO_SIGPREEMPT);
+  }
+  pthread_mutex_unlock(&rt->lock);
+}
+
+static int interrupt(lugo_runtime *rt, lugo_goid id, const char *msg,
+                     int running) {
   lugo_G *g, *wake = NULL;
-  int n = 0;
+  int n = 0, kick = 0;
+  if (msg == NULL) msg = "interrupted";
   pthread_mutex_lock(&rt->glock);
   for (g = rt->allg; g != NULL; g = g->allnext) {
     int s = lugo_load(&g->status) & ~G_SCAN;
     if (id != 0 && g->id != id) continue;
-    if (g->done) continue;
-    if (s != G_PARKED && s != G_PARKING && !(lugo_load(&g->blockm) && s == G_RUNNING)) continue;
+    if (g->done || s == G_IDLE || s == G_DEAD) continue;
+    if (s != G_PARKED && s != G_PARKING && !(lugo_load(&g->blockm) && s == G_RUNNING)) {
+      if (running) {  /* running, or about to: it raises at once */
+        intrrunning(g, msg);
+        kick = 1;
+        n++;
+      }
+      continue;
+    }
     if (lugo_load(&g->parkwin) == PW_PREPARED) {
       /* still publishing its waiters: ask, then try to claim (the G
       ** checks the request after publishing; one CAS wins) */
-      free(lugo_xchg(&g->intrreq, strdup(msg ? msg : "interrupted")));
+      free(lugo_xchg(&g->intrreq, strdup(msg)));
       if (!lugo_cas(&g->parkwin, 0, 1)) {
         n++;  /* asked: it is woken unless its operation completes first */
         continue;
       }
       free(g->intrmsg);
       g->intrmsg = (char *)lugo_xchg(&g->intrreq, NULL);
-      if (g->intrmsg == NULL) g->intrmsg = strdup(msg ? msg : "interrupted");
+      if (g->intrmsg == NULL) g->intrmsg = strdup(msg);
     } else {
-      if (!lugo_cas(&g->parkwin, 0, 1)) continue;
+      if (!lugo_cas(&g->parkwin, 0, 1)) {
+        if (running) {  /* woken by something else: it will run soon */
+          intrrunning(g, msg);
+          n++;
+        }
+        continue;
+      }
       free(g->intrmsg);
-      g->intrmsg = strdup(msg ? msg : "interrupted");
+      g->intrmsg = strdup(msg);
     }
     g->interrupted = 1;
     g->wonsg = NULL;
@@ -557,6 +615,7 @@ int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
     n++;
   }
   pthread_mutex_unlock(&rt->glock);
+  if (kick) kickm(rt, id);
   while (wake != NULL) {
     g = wake;
     wake = g->schedlink;
@@ -564,6 +623,15 @@ int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
     lugo__ready(g);
   }
   return n;
+}
+
+int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg) {
+  return interrupt(rt, id, msg, 0);
+}
+
+int lugo_interrupt_running(lugo_runtime *rt, lugo_goid id, const char *msg) {
+  if (id == 0) return 0;
+  return interrupt(rt, id, msg, 1);
 }
 
 /* ---------------------------------------------------------------------
@@ -622,6 +690,7 @@ void lugo__g_free(lugo_G *g) {
   free(g->shbuf);
   free(g->intrmsg);
   free(lugo_xchg(&g->intrreq, NULL));
+  free(lugo_xchg(&g->intrrun, NULL));
   free(g->timer);
   free(g->stacktext);
   lugo__sema_destroy(&g->sema);
@@ -752,6 +821,7 @@ static void execute(lugo_runtime *rt, lugo_M *m, lugo_G *g, int inherit) {
   g->chainok = 1;
   lugo__marshal_idle(g);
   lugo__set_sigco(g->co);
+  if (lugo_load(&g->intrrun) != NULL) lugo__arm_hook(m);  /* raise it now */
   lugo_xadd(&rt->nswitch, 1);
   LUGO_EVENT(rt, LUGO_EV_RUN, g->id, NULL, p->id);
   lugo_store(&p->own, LUGO_OWN(m, P_INLUA));

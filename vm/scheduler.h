@@ -7,6 +7,7 @@
 
 #include <lua.h>
 #include <pthread.h>
+#include <signal.h>
 
 #include "atomic.h"
 #include "event.h"
@@ -83,6 +84,9 @@ struct lugo_G {
                           0 while parked; the one waker CASes 0 -> 1 */
   lugo_aptr intrreq;   /* atomic: an interrupt's message, asked while the
                           park was PW_PREPARED (malloc'd) */
+  lugo_aptr intrrun;   /* atomic: an interrupt for the G while it runs
+                          (malloc'd); raised from the preemption hook or
+                          at its next park */
   lugo_aint blockm;    /* atomic: this park blocks the M (non-yieldable) */
   lugo_sema sema;      /* blockm parks wait here */
   int host;            /* spawned by the host: its waiter gets the error */
@@ -264,6 +268,16 @@ void lugo__ready(lugo_G *g);
 ** the M, resets parkwin.  Call before publishing any waiter. */
 void lugo__park_prepare(lua_State *L, lugo_G *g, const char *reason);
 
+/* The same, but when the park may not start (the runtime is stopping, or
+** intr and an interrupt came while the G ran) it returns the error
+** message instead of raising it (malloc'd; NULL: prepared). */
+char *lugo__park_tryprepare(lua_State *L, lugo_G *g, const char *reason,
+                            int intr);
+
+/* park_prepare leaving a pending interrupt for later: for parks that must
+** finish first (taking back the lock Cond.Wait gave up) */
+void lugo__park_prepare_nointr(lua_State *L, lugo_G *g, const char *reason);
+
 /* Owner M of g (any thread holding the lock the waiters go under): the
 ** waiters are about to become visible; from now on the park can be won. */
 void lugo__park_publish(lugo_G *g);
@@ -319,7 +333,10 @@ int lugo__sysmon_start(lugo_runtime *rt);
 void lugo__sysmon_stop(lugo_runtime *rt);
 void lugo__sysmon_kick(lugo_runtime *rt);
 int lugo__signals_install(void);
+#define LUGO_SIGPREEMPT SIGURG
 void lugo__preempt_hook(lua_State *L, lua_Debug *ar);
+/* Owner M: arm the preemption hook on the running coroutine now. */
+void lugo__arm_hook(lugo_M *m);
 
 /* checked by an M that goes idle */
 void lugo__checkdead(lugo_runtime *rt);

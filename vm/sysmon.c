@@ -21,6 +21,7 @@
 ** itself, see blockm in sched.c.)
 */
 #include <errno.h>
+#include <lauxlib.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,6 @@
 #include "scheduler.h"
 #include "timer.h"
 
-#define LUGO_SIGPREEMPT SIGURG  /* also in runtime.c */
 #define TICK_NS   (5 * 1000000LL)
 #define SLICE_NS  (10 * 1000000LL)
 #define STUCK_NS  (20 * 1000000LL)
@@ -70,6 +70,16 @@ void lugo__preempt_hook(lua_State *L, lua_Debug *ar) {
   atomic_signal_fence(memory_order_seq_cst);
   lugo_store(&m->sigco, L);
   if (g != NULL && lugo_load(&g->stackwant)) lugo__answerstack(L, g);
+  if (g != NULL && lugo_load(&g->intrrun) != NULL) {  /* lugo_interrupt */
+    char *msg = (char *)lugo_xchg(&g->intrrun, NULL);
+    if (msg != NULL) {
+      luaL_where(L, 0);
+      lua_pushstring(L, msg);
+      free(msg);
+      lua_concat(L, 2);
+      lua_error(L);
+    }
+  }
   if (g != NULL && lugo_load(&m->preempt) && g->chainok && lua_isyieldable(L)) {
     lugo_store(&m->preempt, 0);
     g->yieldreason = Y_PREEMPT;
@@ -77,18 +87,22 @@ void lugo__preempt_hook(lua_State *L, lua_Debug *ar) {
   }
 }
 
+void lugo__arm_hook(lugo_M *m) {
+  lua_State *co = lugo_load(&m->sigco);
+  if (co != NULL && m->hookco == NULL && lua_gethook(co) != lugo__preempt_hook) {
+    m->uhook = lua_gethook(co);
+    m->umask = lua_gethookmask(co);
+    m->ucount = lua_gethookcount(co);
+    m->hookco = co;
+    lua_sethook(co, lugo__preempt_hook, LUA_MASKCOUNT, 1);
+  }
+}
+
 static void onsignal(int sig, siginfo_t *info, void *uc) {
   lugo_M *m = lugo__getm();
   int saved = errno;
   if (m != NULL && lugo_load(&m->preempt)) {
-    lua_State *co = lugo_load(&m->sigco);
-    if (co != NULL && m->hookco == NULL && lua_gethook(co) != lugo__preempt_hook) {
-      m->uhook = lua_gethook(co);
-      m->umask = lua_gethookmask(co);
-      m->ucount = lua_gethookcount(co);
-      m->hookco = co;
-      lua_sethook(co, lugo__preempt_hook, LUA_MASKCOUNT, 1);
-    }
+    lugo__arm_hook(m);
     errno = saved;
     return;
   }

@@ -72,6 +72,10 @@ typedef struct lugo_options {
   /* called, from a runtime thread, for panics, deadlock and fatal errors;
   ** the library itself never exits the process.  NULL: print to stderr. */
   void (*onreport)(lugo_runtime *rt, const lugo_report *r, void *ud);
+  /* called by os.exit, on the goroutine's thread, after stdout and stderr
+  ** are flushed and before the process ends with _exit(status): the last
+  ** word of a host that keeps buffers or terminal modes.  NULL: none. */
+  void (*onexit)(lugo_runtime *rt, int status, void *ud);
   void *ud;
 } lugo_options;
 
@@ -110,12 +114,62 @@ LUGO_API int lugo_wait(lugo_runtime *rt, lugo_goid id, char **msg);
 LUGO_API void lugo_hold(lugo_runtime *rt);
 LUGO_API void lugo_release(lugo_runtime *rt);
 
-/* Interrupt parked goroutines: each wakes with the Lua error msg raised at
-** its blocking call.  id 0 interrupts every parked goroutine.  Running
-** goroutines are not affected.  Returns how many were woken or asked (one
-** about to park is asked: it is woken unless its operation completes
-** first). */
+/* Interrupt parked goroutines: each wakes with the Lua error msg (NULL:
+** "interrupted") raised at its blocking call.  id 0 interrupts every
+** parked goroutine.  Running goroutines are not affected.  Returns how
+** many were woken or asked (one about to park is asked: it is woken unless
+** its operation completes first). */
 LUGO_API int lugo_interrupt(lugo_runtime *rt, lugo_goid id, const char *msg);
+
+/* Interrupt goroutine id (not 0) wherever it is, as the REPL's Ctrl-C
+** does: parked, at its blocking call as lugo_interrupt; running, at its
+** next Lua instruction (msg prefixed with the position, as luaL_error
+** does) or its next blocking call, whichever comes first.  Code inside a
+** long C call sees it when the call returns to Lua.  A pcall in the
+** goroutine catches it like any error.  Returns 1 if the goroutine was
+** found and not finished, else 0. */
+LUGO_API int lugo_interrupt_running(lugo_runtime *rt, lugo_goid id,
+                                    const char *msg);
+
+/* Parking a goroutine from a host's C function.  A C function called by
+** a goroutine's Lua code can wait for something only the host finishes
+** (a line typed at a terminal, an event from a host's loop) without
+** holding an OS thread:
+**
+**   static int f_k(lua_State *L, int status, lua_KContext ctx) {
+**     ... read what the host left, push results ...
+**     return nresults;
+**   }
+**   static int f(lua_State *L) {
+**     lugo_waker *w = lugo_waker_new(L);
+**     ... hand w to the host, under the host's own lock ...
+**     return lugo_park(L, w, "host input", f_k, 0);
+**   }
+**
+** and later, on any thread, once: write what f_k will read, then
+** lugo_wake(w).  Nothing that can raise an error may come between
+** lugo_waker_new and lugo_park.  If the goroutine is interrupted while
+** parked (lugo_interrupt), lugo_park raises that error instead of calling
+** k; lugo_wake is still required and then returns 0.  A waker holds the
+** runtime (lugo_hold) until lugo_wake: its goroutine is not reported as
+** deadlocked meanwhile.  Wake every waker before lugo_close. */
+typedef struct lugo_waker lugo_waker;
+
+/* [-0, +0, m] In a goroutine's C function: a waker for its next park. */
+LUGO_API lugo_waker *lugo_waker_new(lua_State *L);
+
+/* [-?, +?, e] Park until lugo_wake(w), then continue in k (as lua_yieldk:
+** call it as `return lugo_park(...)`).  reason (a static string) is what
+** goroutine dumps show it waiting for.  In code that cannot yield (a
+** table.sort comparator, a C boundary) it blocks its OS thread instead,
+** handing its processor to another thread first. */
+LUGO_API int lugo_park(lua_State *L, lugo_waker *w, const char *reason,
+                       lua_KFunction k, lua_KContext ctx);
+
+/* Any thread, once per waker.  Wake its goroutine (before it parks, even:
+** then lugo_park does not park).  Returns 1, or 0 if the park had already
+** ended by an interrupt. */
+LUGO_API int lugo_wake(lugo_waker *w);
 
 /* Text dump of every goroutine, Go style (caller frees; NULL when out of
 ** memory): "goroutine N [status]:", a Lua traceback for each goroutine
