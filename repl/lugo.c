@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lugo.h"
+#include "repl.h"
 
 static const char *progname = "lugo";
 
@@ -62,7 +63,8 @@ static void usage(const char *badoption) {
           progname);
 }
 
-/* the host's error handler: Go's behaviour for panics and deadlock */
+/* the host's error handler: Go's behaviour for panics and deadlock; the
+** REPL prints a goroutine's panic and carries on */
 static void onreport(lugo_runtime *rt, const lugo_report *r, void *ud) {
   (void)rt;
   (void)ud;
@@ -73,8 +75,18 @@ static void onreport(lugo_runtime *rt, const lugo_report *r, void *ud) {
   else
     fprintf(stderr, "fatal error: %s\n\n%s", r->message, r->dump ? r->dump : "");
   fflush(stderr);
+  if (r->kind == LUGO_REPORT_PANIC && repl_active()) return;
+  repl_close();
   endtrace();
   _exit(2);
+}
+
+/* os.exit: the REPL gives the terminal back first */
+static void onexit(lugo_runtime *rt, int status, void *ud) {
+  (void)rt;
+  (void)status;
+  (void)ud;
+  repl_close();
 }
 
 /* SIGQUIT (Ctrl-\), as Go: print every goroutine and exit with status 2.
@@ -99,6 +111,7 @@ static void *quitwatch(void *arg) {
   dump = lugo_dump(quitrt);
   fprintf(stderr, "SIGQUIT: quit\n\n%s", dump ? dump : "");
   fflush(stderr);
+  repl_close();
   endtrace();
   _exit(2);
   return NULL;
@@ -164,6 +177,7 @@ int main(int argc, char **argv) {
   if (argv[0] && argv[0][0]) progname = argv[0];
   lugo_options_init(&o);
   o.onreport = onreport;
+  o.onexit = onexit;
   /* first pass: options that shape the runtime */
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -197,14 +211,14 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (version || (interactive && !script)) {
+  /* the REPL: asked for, or no script, nothing else to do and a terminal
+  ** (like lua: without one, standard input is the script) */
+  if (!script && !hasexec && !version && isatty(0)) interactive = 1;
+  if (version || interactive) {
     printf("%s (%s) with Go's concurrency\n", LUGO_VERSION, LUA_RELEASE);
     fflush(stdout);
   }
-  if (interactive) fprintf(stderr, "%s: -i: the REPL is not available yet\n", progname);
-  if (!script && (version || hasexec || interactive) && isatty(0)) {
-    if (!hasexec) return 0;
-  }
+  if (!script && version && !hasexec && !interactive) return 0;
   rt = lugo_new(&o);
   if (rt == NULL) {
     fprintf(stderr, "%s: cannot create the runtime\n", progname);
@@ -246,15 +260,18 @@ int main(int argc, char **argv) {
     int nargs = script ? argc - script - 1 : 0;
     if (strcmp(fname, "-") == 0 && (script == 0 || strcmp(argv[script - 1], "--") != 0))
       fname = NULL;
-    if (fname == NULL && !script && isatty(0)) {
-      printf("%s (%s) with Go's concurrency\n", LUGO_VERSION, LUA_RELEASE);
-      fprintf(stderr, "%s: the REPL is not available yet; run a script: %s script.lua\n",
-              progname, progname);
-      return 1;
-    }
     if (luaL_loadfile(L, fname) != LUA_OK) return loaderror(L);
     for (i = 0; i < nargs; i++) lua_pushstring(L, argv[script + 1 + i]);
     addstep(L, steps, nargs);
+  }
+  if (interactive) {  /* the REPL is goroutine 1's last step */
+    repl_pushdriver(L);
+    addstep(L, steps, 0);
+    if (repl_open(progname) != 0) {
+      fprintf(stderr, "%s: cannot start the REPL: %s\n", progname, strerror(errno));
+      return 1;
+    }
+    lugo_hold(rt);  /* the user may yet wake what blocks: never a deadlock */
   }
   if (tracepath != NULL) {  /* now: loading and the arg table are not traced */
     int tr = lugo_trace_start(rt, tracepath);
@@ -272,8 +289,9 @@ int main(int argc, char **argv) {
     endtrace();
     return 1;
   }
-  r = lugo_wait(rt, id, &msg);
+  r = interactive ? repl_run(rt, id, &msg) : lugo_wait(rt, id, &msg);
   fflush(stdout);
+  repl_close();
   if (r == LUGO_ERRRUN) {
     fprintf(stderr, "%s: %s\n", progname, msg ? msg : "(error)");
     fflush(stderr);

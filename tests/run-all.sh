@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-pkgs="cmake gcc make pkg-config liblua5.4-dev lua5.4 libcunit1-dev libedit-dev dpkg-dev chromium python3"
+pkgs="cmake gcc make pkg-config liblua5.4-dev lua5.4 libcunit1-dev libedit-dev dpkg-dev chromium python3 tmux"
 missing=$(for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get update -qq

@@ -39,6 +39,24 @@ expect "arg without a script, as lua" 0 "$(printf '%s\t-e\t2' "$lugo")" "" \
   "$lugo" -e 'print(arg[0], arg[1], #arg)'
 expect "-l mod" 0 "42" "" env LUA_PATH="$tmp/?.lua" "$lugo" -l mymod -e 'print(mymod.x)'
 expect "-l g=mod" 0 "42" "" env LUA_PATH="$tmp/?.lua" "$lugo" -l m=mymod -e 'print(m.x)'
+# the REPL without a terminal (lugo -i < file): prompts, values, errors
+banner="lugo 0.1.0 (Lua 5.4.4) with Go's concurrency"
+printf '1 + 1\n"a", 1, nil\n=x\nfunction f(a)\n  return a * 2\nend\nf(21)\nerror("boom")\n' > "$tmp/repl.in"
+STDIN="$tmp/repl.in" expect "-i reads lines from a pipe" 0 \
+  "$(printf '%s\n> 2\n> a\t1\tnil\n> nil\n> >> >> > 42\n> > ' "$banner")" "stdin:1: boom" "$lugo" -i
+printf 'greeting = "hi from the script"\nprint("script ran")\n' > "$tmp/g.lua"
+printf '=greeting\n' > "$tmp/repl2.in"
+STDIN="$tmp/repl2.in" expect "-i script: the REPL sees its globals" 0 \
+  "$(printf '%s\nscript ran\n> hi from the script\n> ' "$banner")" "" "$lugo" -i "$tmp/g.lua"
+printf 'error("bad script")\n' > "$tmp/bad.lua"
+STDIN="$tmp/repl2.in" expect "-i with a failing script ends, as lua" 1 "$banner" "bad script" \
+  "$lugo" -i "$tmp/bad.lua"
+printf 'print("before")\nos.exit(3)\n' > "$tmp/repl3.in"
+STDIN="$tmp/repl3.in" expect "os.exit in the REPL: output kept, status given" 3 \
+  "$(printf '%s\n> before\n> ' "$banner")" "" "$lugo" -i
+printf 'go(function() error("background") end)\nc = chan() go(function() c:send(7) end)\n=c:recv()\n' > "$tmp/repl4.in"
+STDIN="$tmp/repl4.in" expect "a goroutine's panic does not end the REPL" 0 \
+  "$(printf '%s\n> 2\n> > 7\ttrue\n> ' "$banner")" "panic: stdin:1: background" "$lugo" -i
 expect "-v" 0 "lugo 0.1.0 (Lua 5.4.4) with Go's concurrency" "" "$lugo" -v
 STDIN=$tmp/in.lua expect "- reads stdin" 0 "$(printf 'from stdin\tz')" "" "$lugo" - z
 STDIN=$tmp/in.lua expect "piped stdin without a script" 0 "from stdin" "" "$lugo"
