@@ -11,6 +11,17 @@
 #include "cutil.h"
 #include "lugo.h"
 
+/* TSan holds back an asynchronous signal until its thread calls into the
+** C library, which a pure-Lua busy loop never does: the preemption signal
+** that arms the interrupt hook never arrives there (sysmon's retake keeps
+** other goroutines going).  Under TSan only interrupts at blocking calls
+** are tested; the plain and ASan builds test busy loops too. */
+#if defined(__SANITIZE_THREAD__)
+#define SIGNALS_HELD 1
+#else
+#define SIGNALS_HELD 0
+#endif
+
 static int nreports;
 
 static void onreport(lugo_runtime *rt, const lugo_report *r, void *ud) {
@@ -252,13 +263,15 @@ static void test_interrupt_running(void) {
           "end\n"
           "local spin = function() hostsignal() local x = 0 while true do x = x + 1 end end\n"
           "go(function() while true do runtime.Gosched() end end)  -- competition\n"
+          "local busy = hostread() == 1\n"
           "for i = 1, 20 do\n"
-          "  check(pcall(spin))\n"
+          "  if busy then check(pcall(spin)) end\n"
           "  check(pcall(function() local c = chan() hostsignal() c:recv() end))\n"
-          "  check(pcall(coroutine.wrap(spin)))\n"
+          "  if busy then check(pcall(coroutine.wrap(spin))) end\n"
           "end\n"
           "hostread()\n");
-    for (i = 0; i < 60; i++) {
+    answer(nextpark(), !SIGNALS_HELD, 1);
+    for (i = 0; i < (SIGNALS_HELD ? 20 : 60); i++) {
       waitready();
       CHECK_EQ(lugo_interrupt_running(rt, a.id, "stop!"), 1);
     }

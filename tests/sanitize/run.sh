@@ -25,4 +25,5 @@ cmake --build "$bdir" -j2
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitize/tsan.supp:${TSAN_OPTIONS:-}"
+export LUGO_SANITIZER="$kind"  # tests that cannot work under one ask
 ctest --test-dir "$bdir" -L core --output-on-failure -j2 --timeout 600
