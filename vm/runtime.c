@@ -211,7 +211,10 @@ int lugo_wait(lugo_runtime *rt, lugo_goid id, char **msg) {
     pthread_mutex_unlock(&rt->glock);
     return LUGO_ENOENT;
   }
-  while (!g->done && !lugo_load(&rt->deadlocked))
+  /* deadlocked: 1 while the report is being made, 2 once it is made (a
+  ** waiter woken in between must not return first: the host may exit
+  ** before its own handler has printed the report) */
+  while (!g->done && lugo_load(&rt->deadlocked) != 2)
     pthread_cond_wait(&rt->gcond, &rt->glock);
   if (!g->done) {
     pthread_mutex_unlock(&rt->glock);

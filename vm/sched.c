@@ -1179,6 +1179,7 @@ void lugo__checkdead(lugo_runtime *rt) {
     free(dump);
   }
   pthread_mutex_lock(&rt->glock);
+  lugo_store(&rt->deadlocked, 2);  /* reported: lugo_wait may return */
   pthread_cond_broadcast(&rt->gcond);
   pthread_mutex_unlock(&rt->glock);
 }

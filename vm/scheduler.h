@@ -217,7 +217,7 @@ struct lugo_runtime {
   lugo_goid nextid;
   lugo_aint ngoroutines;    /* atomic: live goroutines */
   lugo_ai64 nspawned;       /* atomic */
-  lugo_aint deadlocked;     /* atomic */
+  lugo_aint deadlocked;     /* atomic: 1 reporting, 2 reported */
   lugo_aint hostholds;      /* atomic: host threads blocked in runtime ops */
   lugo_aint nhostlive;      /* atomic: host goroutines (lugo_spawn) not
                                ended yet; with none, nobody waits for a
