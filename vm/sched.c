@@ -438,7 +438,9 @@ char *lugo__park_tryprepare(lua_State *L, lugo_G *g, const char *reason,
     return strdup("runtime is shutting down");
   /* interrupted while it ran (the hook had no chance yet): this is its
   ** blocking call */
-  if (intr && (msg = (char *)lugo_xchg(&g->intrrun, NULL)) != NULL) return msg;
+  if (intr && lugo_load(&g->intrrun) != NULL &&  /* a plain load: parks are hot */
+      (msg = (char *)lugo_xchg(&g->intrrun, NULL)) != NULL)
+    return msg;
   dropreq(g);
   lugo_store(&g->blockm, !(g->chainok && lua_isyieldable(L)));
   g->wonsg = NULL;
