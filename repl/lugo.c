@@ -198,7 +198,7 @@ int main(int argc, char **argv) {
       }
       o.procs = atoi(argv[i]);
     } else if (strcmp(a, "-race") == 0) {
-      fprintf(stderr, "%s: -race: the race detector is not available yet\n", progname);
+      o.race = 1;
     } else if (strcmp(a, "-trace") == 0) {
       if (++i >= argc) { usage(a); return 1; }
       tracepath = argv[i];
@@ -210,6 +210,10 @@ int main(int argc, char **argv) {
       usage(a);
       return 1;
     }
+  }
+  {  /* LUGO_RACE=1 as -race (Go's GORACE is for options; ours is the switch) */
+    const char *e = getenv("LUGO_RACE");
+    if (e != NULL && e[0] != '\0' && strcmp(e, "0") != 0) o.race = 1;
   }
   /* the REPL: asked for, or no script, nothing else to do and a terminal
   ** (like lua: without one, standard input is the script) */
@@ -300,5 +304,5 @@ int main(int argc, char **argv) {
   }
   if (endtrace() && r == LUGO_OK) _exit(1);  /* the output asked for is missing */
   if (r == LUGO_EDEADLOCK) _exit(2);  /* reported by onreport */
-  _exit(0);
+  _exit(lugo_race_errors(rt) > 0 ? 66 : 0);  /* it raced: Go's status */
 }

@@ -8,15 +8,27 @@
 
 #include "lugolib.h"
 #include "marshal.h"
+#include "race.h"
 #include "sync.h"
 
 static lugo_atomic *check(lua_State *L, const lugo_objtype *t, const char *fname) {
   return (lugo_atomic *)lugo__obj_checkarg(L, 1, t, t->tname, fname);
 }
 
+/* after the operation: tell the listener; the race detector takes what
+** the operation read (an acquire: every operation reads) */
 static void event(lua_State *L, const void *a, int write) {
   lugo_G *g = lugo__G(L);
-  if (g) LUGO_EVENT(g->rt, LUGO_EV_ATOMIC, g->id, a, write);
+  if (g == NULL) return;
+  LUGO_EVENT(g->rt, LUGO_EV_ATOMIC, g->id, a, write);
+  if (LUGO_RACE(g)) lugo__race_acquire(g, (lugo_obj *)a, 0);
+}
+
+/* before an operation that writes: the race detector's release, made
+** before the value can be seen */
+static void prewrite(lua_State *L, const void *a) {
+  lugo_G *g = lugo__G(L);
+  if (g != NULL && LUGO_RACE(g)) lugo__race_release(g, (lugo_obj *)a, 0);
 }
 
 static int pushnew(lua_State *L, const lugo_objtype *t, int64_t v) {
@@ -49,7 +61,9 @@ static int i_new(lua_State *L) {
 static int i_add(lua_State *L) {
   lugo_atomic *a = check(L, I64, "Add");
   int64_t d = (int64_t)luaL_checkinteger(L, 2);
-  int64_t old = atomic_fetch_add(&a->v, d);
+  int64_t old;
+  prewrite(L, a);
+  old = atomic_fetch_add(&a->v, d);
   event(L, a, 1);
   lua_pushinteger(L, (lua_Integer)(int64_t)((uint64_t)old + (uint64_t)d));
   return 1;
@@ -57,21 +71,26 @@ static int i_add(lua_State *L) {
 
 static int i_load(lua_State *L) {
   lugo_atomic *a = check(L, I64, "Load");
+  int64_t v = lugo_load(&a->v);
   event(L, a, 0);
-  lua_pushinteger(L, (lua_Integer)lugo_load(&a->v));
+  lua_pushinteger(L, (lua_Integer)v);
   return 1;
 }
 
 static int i_store(lua_State *L) {
   lugo_atomic *a = check(L, I64, "Store");
-  lugo_store(&a->v, (int64_t)luaL_checkinteger(L, 2));
+  int64_t v = (int64_t)luaL_checkinteger(L, 2);
+  prewrite(L, a);
+  lugo_store(&a->v, v);
   event(L, a, 1);
   return 0;
 }
 
 static int i_swap(lua_State *L) {
   lugo_atomic *a = check(L, I64, "Swap");
-  int64_t old = lugo_xchg(&a->v, (int64_t)luaL_checkinteger(L, 2));
+  int64_t v = (int64_t)luaL_checkinteger(L, 2), old;
+  prewrite(L, a);
+  old = lugo_xchg(&a->v, v);
   event(L, a, 1);
   lua_pushinteger(L, (lua_Integer)old);
   return 1;
@@ -81,8 +100,11 @@ static int i_cas(lua_State *L) {
   lugo_atomic *a = check(L, I64, "CompareAndSwap");
   int64_t old = (int64_t)luaL_checkinteger(L, 2);
   int64_t nw = (int64_t)luaL_checkinteger(L, 3);
+  int ok;
+  prewrite(L, a);
+  ok = atomic_compare_exchange_strong(&a->v, &old, nw);
   event(L, a, 1);
-  lua_pushboolean(L, atomic_compare_exchange_strong(&a->v, &old, nw));
+  lua_pushboolean(L, ok);
   return 1;
 }
 
@@ -117,21 +139,26 @@ static int b_new(lua_State *L) {
 
 static int b_load(lua_State *L) {
   lugo_atomic *a = check(L, BOOL, "Load");
+  int64_t v = lugo_load(&a->v);
   event(L, a, 0);
-  lua_pushboolean(L, lugo_load(&a->v) != 0);
+  lua_pushboolean(L, v != 0);
   return 1;
 }
 
 static int b_store(lua_State *L) {
   lugo_atomic *a = check(L, BOOL, "Store");
-  lugo_store(&a->v, checkbool(L, 2));
+  int64_t v = checkbool(L, 2);
+  prewrite(L, a);
+  lugo_store(&a->v, v);
   event(L, a, 1);
   return 0;
 }
 
 static int b_swap(lua_State *L) {
   lugo_atomic *a = check(L, BOOL, "Swap");
-  int64_t old = lugo_xchg(&a->v, (int64_t)checkbool(L, 2));
+  int64_t v = checkbool(L, 2), old;
+  prewrite(L, a);
+  old = lugo_xchg(&a->v, v);
   event(L, a, 1);
   lua_pushboolean(L, old != 0);
   return 1;
@@ -141,8 +168,11 @@ static int b_cas(lua_State *L) {
   lugo_atomic *a = check(L, BOOL, "CompareAndSwap");
   int64_t old = checkbool(L, 2);
   int64_t nw = checkbool(L, 3);
+  int ok;
+  prewrite(L, a);
+  ok = atomic_compare_exchange_strong(&a->v, &old, nw);
   event(L, a, 1);
-  lua_pushboolean(L, atomic_compare_exchange_strong(&a->v, &old, nw));
+  lua_pushboolean(L, ok);
   return 1;
 }
 
@@ -207,6 +237,7 @@ static int v_store(lua_State *L) {
     return luaL_error(L, "atomic.Value: not enough memory");
   }
   sv->v = v;
+  prewrite(L, a);
   if (!lugo__avalue_store(a, sv, t)) {
     lugo__sval_release(sv);
     return luaL_error(L, "atomic: store of inconsistently typed value into "

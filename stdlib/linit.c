@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "lugolib.h"
+#include "race.h"
 #include "scheduler.h"
 #include "trace.h"
 
@@ -52,6 +53,8 @@ static int l_exit(lua_State *L) {
   lugo_runtime *rt = lugo_getruntime(L);
   if (lua_isboolean(L, 1)) status = lua_toboolean(L, 1) ? EXIT_SUCCESS : EXIT_FAILURE;
   else status = (int)luaL_optinteger(L, 1, EXIT_SUCCESS);
+  if (status == 0 && rt != NULL && lugo__race_errors(rt->race) > 0)
+    status = 66;  /* it raced: as Go's os.Exit(0) under -race */
   lugo__trace_exit(rt);  /* -trace: write the file now */
   fflush(stdout);
   fflush(stderr);
@@ -63,7 +66,7 @@ static int l_exit(lua_State *L) {
 static int open_lugo(lua_State *L) {
   static const char *const names[] = {
     "go", "chan", "select", "time", "runtime", "sync", "atomic", "shared",
-    "context", NULL
+    "context", "race", NULL
   };
   const char *const *n;
   lua_newtable(L);
@@ -133,6 +136,7 @@ static const lib libs[] = {
   {"atomic", lugo__open_atomic, NULL},
   {"shared", lugo__open_shared, NULL},
   {"context", lugo__open_context, NULL},
+  {"race", lugo__open_race, NULL},
   {"lugo", open_lugo, NULL},
   {NULL, NULL, NULL}
 };

@@ -26,6 +26,7 @@
 #include "lugolib.h"
 #include "marshal.h"
 #include "scheduler.h"
+#include "race.h"
 #include "shared.h"
 
 #define SHT (&lugo__shtable_type)
@@ -595,6 +596,7 @@ static int sh_index(lua_State *L) {
   if (lugo__sh_get(t, &k, &v, 0, &g->shbuf, &g->shcap) != LUGO_OK)
     return luaL_error(L, "shared.table: not enough memory");
   LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, (long long)k.hash);
+  if (LUGO_RACE(g)) lugo__race_shaccess(g, L, t, &k, LUGO_ACC_READ);
   switch (v.t) {
     case LUGO_SV_BUF:
       lua_pushlstring(L, g->shbuf, (size_t)v.u.i);  /* copies before any
@@ -675,6 +677,10 @@ stored:
   if (r != LUGO_OK) return luaL_error(L, "shared.table: not enough memory");
   LUGO_EVENT(g->rt, LUGO_EV_SHWRITE, g->id, t, (long long)k.hash);
   if (moved) LUGO_EVENT(g->rt, LUGO_EV_SHWRITE, g->id, t, LUGO_SH_BORDER);
+  if (LUGO_RACE(g)) {
+    lugo__race_shaccess(g, L, t, &k, LUGO_ACC_WRITE);
+    if (moved) lugo__race_shaccess(g, L, t, NULL, LUGO_ACC_MOVE);
+  }
   return 0;
 }
 
@@ -684,6 +690,7 @@ static int sh_len(lua_State *L) {
   lugo_G *g = lugo__checkG(L);
   lua_Integer n = lugo__sh_len(t);
   LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, LUGO_SH_BORDER);
+  if (LUGO_RACE(g)) lugo__race_shaccess(g, L, t, NULL, LUGO_ACC_READ);
   lua_pushinteger(L, n);
   return 1;
 }
@@ -692,6 +699,8 @@ static int sh_len(lua_State *L) {
 typedef struct snap {
   lugo_shslot *e;
   size_t n, i;
+  lugo_shtable *t;  /* with a reference, when the race detector is on:
+                       each key visited is a read */
 } snap;
 
 static int snap_gc(lua_State *L) {
@@ -700,8 +709,28 @@ static int snap_gc(lua_State *L) {
     lugo__sh_snapfree(s->e, s->n);
     s->e = NULL;
     s->n = s->i = 0;
+    if (s->t != NULL) lugo__obj_release(&s->t->obj);
+    s->t = NULL;
   }
   return 0;
+}
+
+/* the race detector: the loop visits e's key of t */
+static void racekey(lugo_G *g, lua_State *L, lugo_shtable *t,
+                    const lugo_shslot *e) {
+  lugo_shkey k;
+  k.v = e->k;
+  k.hash = e->hash;
+  k.s = NULL;
+  k.len = 0;
+  if (e->k.t == LUGO_SV_SSTR) {
+    k.s = lugo_sv_str(&e->k);
+    k.len = e->k.len;
+  } else if (e->k.t == LUGO_SV_LSTR) {
+    k.s = e->k.u.ls->s;
+    k.len = e->k.u.ls->len;
+  }
+  lugo__race_shaccess(g, L, t, &k, LUGO_ACC_READ);
 }
 
 static int snap_next(lua_State *L) {
@@ -714,6 +743,10 @@ static int snap_next(lua_State *L) {
     return 0;
   }
   e = &s->e[s->i++];
+  if (s->t != NULL) {
+    lugo_G *g = lugo__G(L);
+    if (g != NULL && LUGO_RACE(g)) racekey(g, L, s->t, e);
+  }
   pushheld(L, &e->k);
   pushheld(L, &e->v);
   return 2;
@@ -722,8 +755,10 @@ static int snap_next(lua_State *L) {
 /* [-0, +1, e] a snapshot of t's entries, in a userdata that frees it */
 static snap *newsnap(lua_State *L, lugo_shtable *t, const char *what) {
   snap *s = (snap *)lua_newuserdatauv(L, sizeof(snap), 0);
+  lugo_G *g = lugo__G(L);
   s->e = NULL;
   s->n = s->i = 0;
+  s->t = NULL;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SNAPMT) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, 0, 1);
@@ -737,6 +772,10 @@ static snap *newsnap(lua_State *L, lugo_shtable *t, const char *what) {
   if (s->e == NULL && s->n != 0) {
     s->n = 0;
     luaL_error(L, "%s: not enough memory", what);
+  }
+  if (g != NULL && LUGO_RACE(g) && t->obj.type == &lugo__shtable_type) {
+    lugo__obj_grab(&t->obj);
+    s->t = t;
   }
   return s;
 }
@@ -1032,6 +1071,7 @@ static int map_load(lua_State *L) {
   if (lugo__sh_get(t, &k, &h->v, 1, &g->shbuf, &g->shcap) != LUGO_OK)
     return luaL_error(L, MAPNAME ": not enough memory");
   LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, (long long)k.hash);
+  if (LUGO_RACE(g)) lugo__race_acquire(g, &t->obj, 0);
   if (h->v.t == LUGO_SV_NIL) {
     lua_pushnil(L);
     lua_pushboolean(L, 0);
@@ -1050,6 +1090,7 @@ static int map_store(lua_State *L) {
   lugo_shval v;
   tokey_(L, 2, &k, MAPNAME, NULL);
   map_value(L, 3, MAPNAME ".Store", &v);
+  if (LUGO_RACE(g)) lugo__race_release(g, &t->obj, 0);
   if (lugo__sh_set(t, &k, &v, NULL) != LUGO_OK)
     return luaL_error(L, MAPNAME ": not enough memory");
   LUGO_EVENT(g->rt, LUGO_EV_SHWRITE, g->id, t, (long long)k.hash);
@@ -1067,8 +1108,10 @@ static int map_loadorstore(lua_State *L) {
   lua_settop(L, 3);
   h = newhold(L);  /* first: nothing may raise once v holds references */
   map_value(L, 3, MAPNAME ".LoadOrStore", &v);
+  if (LUGO_RACE(g)) lugo__race_release(g, &t->obj, 0);
   if (lugo__sh_setnx(t, &k, &v, &h->v) != LUGO_OK)
     return luaL_error(L, MAPNAME ": not enough memory");
+  if (LUGO_RACE(g)) lugo__race_acquire(g, &t->obj, 0);
   if (h->v.t == LUGO_SV_NIL) {  /* stored: the actual value is v itself */
     LUGO_EVENT(g->rt, LUGO_EV_SHWRITE, g->id, t, (long long)k.hash);
     lua_pushvalue(L, 3);
@@ -1089,6 +1132,7 @@ static int map_delete(lua_State *L) {
   lugo_shval v;
   tokey_(L, 2, &k, MAPNAME, NULL);
   v.t = LUGO_SV_NIL;
+  if (LUGO_RACE(g)) lugo__race_release(g, &t->obj, 0);
   if (lugo__sh_set(t, &k, &v, NULL) != LUGO_OK)
     return luaL_error(L, MAPNAME ": not enough memory");
   LUGO_EVENT(g->rt, LUGO_EV_SHWRITE, g->id, t, (long long)k.hash);
@@ -1136,6 +1180,7 @@ static int map_range(lua_State *L) {
   lua_settop(L, 2);
   newsnap(L, t, MAPNAME);
   LUGO_EVENT(g->rt, LUGO_EV_SHREAD, g->id, t, LUGO_SH_ALLKEYS);
+  if (LUGO_RACE(g)) lugo__race_acquire(g, &t->obj, 0);
   return range_k(L, LUA_OK, 0);
 }
 

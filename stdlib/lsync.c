@@ -10,6 +10,7 @@
 
 #include "lugolib.h"
 #include "marshal.h"
+#include "race.h"
 #include "sync.h"
 
 #define checkmu(L, i, f) \
@@ -55,7 +56,10 @@ static int with_locked(lua_State *L, lua_KContext ctx);
 static int once_locked(lua_State *L, lua_KContext ctx);
 
 static int locked(lua_State *L, lugo_G *g, lua_KContext ctx) {
-  if (g) LUGO_EVENT(g->rt, LUGO_EV_LOCK, g->id, CTXMU(ctx), 0);
+  if (g) {
+    LUGO_EVENT(g->rt, LUGO_EV_LOCK, g->id, CTXMU(ctx), 0);
+    if (LUGO_RACE(g)) lugo__race_acquire(g, &CTXMU(ctx)->obj, 0);
+  }
   switch (CTXFOR(ctx)) {
     case FOR_WITH: return with_locked(L, ctx);
     case FOR_ONCE: return once_locked(L, ctx);
@@ -119,6 +123,7 @@ static int l_lock(lua_State *L) {
 
 static int unlock(lua_State *L, lugo_mutex *m) {
   lugo_G *g = lugo__G(L);
+  if (g && LUGO_RACE(g)) lugo__race_release(g, &m->obj, 0);  /* first */
   if (!lugo__mutex_fastunlock(m) && lugo__mutex_unlock(m) != LUGO_SYNC_DONE)
     return luaL_error(L, "sync: unlock of unlocked mutex");
   if (g) LUGO_EVENT(g->rt, LUGO_EV_UNLOCK, g->id, m, 0);
@@ -133,7 +138,10 @@ static int l_trylock(lua_State *L) {
   lugo_mutex *m = checkmu(L, 1, "TryLock");
   lugo_G *g = lugo__checkG(L);
   int ok = lugo__mutex_lock(m, NULL, 0) == LUGO_SYNC_DONE;
-  if (ok) LUGO_EVENT(g->rt, LUGO_EV_LOCK, g->id, m, 0);
+  if (ok) {
+    LUGO_EVENT(g->rt, LUGO_EV_LOCK, g->id, m, 0);
+    if (LUGO_RACE(g)) lugo__race_acquire(g, &m->obj, 0);
+  }
   lua_pushboolean(L, ok);
   return 1;
 }
@@ -142,6 +150,8 @@ static int l_trylock(lua_State *L) {
 static int with_k(lua_State *L, int status, lua_KContext ctx) {
   lugo_mutex *m = CTXMU(ctx);
   if (status != LUA_OK && status != LUA_YIELD) {  /* fn raised */
+    lugo_G *g = lugo__G(L);
+    if (g && LUGO_RACE(g)) lugo__race_release(g, &m->obj, 0);
     lugo__mutex_unlock(m);  /* fn's error wins over a misuse inside it */
     return lua_error(L);
   }
@@ -180,10 +190,26 @@ static int l_waitgroup(lua_State *L) {
   return pushnew(L, (lugo_obj *)lugo__wg_new(), "sync.WaitGroup");
 }
 
+/* the race detector's view of an Add, around it (Go's waitgroup.go): a
+** Done releases before the counter moves; an Add from zero reads the
+** WaitGroup, which the first Wait to block writes, so an Add that races
+** a Wait (wg:Add inside the goroutine) is reported */
+static void racepre(lugo_G *g, lugo_waitgroup *wg, int64_t d) {
+  if (g != NULL && LUGO_RACE(g) && d < 0) lugo__race_release(g, &wg->obj, 0);
+}
+
+static void racepost(lugo_G *g, lugo_waitgroup *wg, int64_t d, int64_t old) {
+  if (g != NULL && LUGO_RACE(g) && d > 0 && old == 0)
+    lugo__race_objaccess(g, &wg->obj, 0, "Add from zero to");
+}
+
 static int wgadd(lua_State *L, lugo_waitgroup *wg, lua_Integer d) {
   lugo_G *g = lugo__G(L);
-  if (lugo__wg_add(wg, (int64_t)d) != LUGO_SYNC_DONE)
+  int64_t old;
+  racepre(g, wg, (int64_t)d);
+  if (lugo__wg_add(wg, (int64_t)d, &old) != LUGO_SYNC_DONE)
     return luaL_error(L, "sync: negative WaitGroup counter");
+  racepost(g, wg, (int64_t)d, old);
   if (g) LUGO_EVENT(g->rt, LUGO_EV_WGADD, g->id, wg, d);
   return 0;
 }
@@ -199,6 +225,7 @@ static int l_done(lua_State *L) {
 
 static int waited(lugo_G *g, lugo_waitgroup *wg) {
   LUGO_EVENT(g->rt, LUGO_EV_WGWAIT, g->id, wg, 0);
+  if (LUGO_RACE(g)) lugo__race_acquire(g, &wg->obj, 0);
   return 0;
 }
 
@@ -216,11 +243,14 @@ static int wait_k(lua_State *L, int status, lua_KContext ctx) {
 static int l_wait(lua_State *L) {
   lugo_waitgroup *wg = checkwg(L, 1, "Wait");
   lugo_G *g = lugo__checkG(L);
-  int r = lugo__wg_wait(wg, NULL);
+  int first = 0;
+  int r = lugo__wg_wait(wg, NULL, NULL);
   if (r == LUGO_SYNC_BLOCK) {
     lugo__park_prepare(L, g, "sync.WaitGroup.Wait");
-    r = lugo__wg_wait(wg, g);
+    r = lugo__wg_wait(wg, g, &first);
     if (r != LUGO_SYNC_PARKED) lugo__park_cancel(g);
+    else if (first && LUGO_RACE(g))  /* before it parks: g->cur is ours */
+      lugo__race_objaccess(g, &wg->obj, 1, "Wait on");
   }
   if (r == LUGO_SYNC_DONE) return waited(g, wg);
   return lugo__park(L, g, wait_k, (lua_KContext)wg);
@@ -229,7 +259,8 @@ static int l_wait(lua_State *L) {
 /* a goroutine started by wg:Go ends: Done */
 static void go_done(lugo_G *g) {
   lugo_waitgroup *wg = (lugo_waitgroup *)g->ondoneud;
-  lugo__wg_add(wg, -1);
+  racepre(g, wg, -1);
+  lugo__wg_add(wg, -1, NULL);
   LUGO_EVENT(g->rt, LUGO_EV_WGADD, g->id, wg, -1);
   lugo__obj_release(&wg->obj);
 }
@@ -246,7 +277,11 @@ static int l_go(lua_State *L) {
     lugo__blob_free(b);
     return luaL_error(L, "Go: not enough memory");
   }
-  lugo__wg_add(wg, 1);
+  {
+    int64_t old;
+    lugo__wg_add(wg, 1, &old);
+    racepost(g, wg, 1, old);
+  }
   LUGO_EVENT(g->rt, LUGO_EV_WGADD, g->id, wg, 1);
   lugo__obj_grab(&wg->obj);
   ng->ondone = go_done;
@@ -276,8 +311,14 @@ static int l_rwmutex(lua_State *L) {
 }
 
 /* ctx: the RWMutex, low bit set for a read lock */
+/* the race detector's clocks of an RWMutex: 0 what Unlock releases (RLock
+** and Lock acquire it), 1 what RUnlock releases (Lock acquires it) */
 static int rwlocked(lugo_G *g, lugo_rwmutex *rw, int read) {
   LUGO_EVENT(g->rt, read ? LUGO_EV_RLOCK : LUGO_EV_LOCK, g->id, rw, 0);
+  if (LUGO_RACE(g)) {
+    lugo__race_acquire(g, &rw->obj, 0);
+    if (!read) lugo__race_acquire(g, &rw->obj, 1);
+  }
   return 0;
 }
 
@@ -333,6 +374,7 @@ static int l_rwtryrlock(lua_State *L) {
 static int l_rwunlock(lua_State *L) {
   lugo_rwmutex *rw = checkrw(L, 1, "Unlock");
   lugo_G *g = lugo__G(L);
+  if (g && LUGO_RACE(g)) lugo__race_release(g, &rw->obj, 0);
   if (lugo__rw_unlock(rw) != LUGO_SYNC_DONE)
     return luaL_error(L, "sync: Unlock of unlocked RWMutex");
   if (g) LUGO_EVENT(g->rt, LUGO_EV_UNLOCK, g->id, rw, 0);
@@ -342,6 +384,7 @@ static int l_rwunlock(lua_State *L) {
 static int l_rwrunlock(lua_State *L) {
   lugo_rwmutex *rw = checkrw(L, 1, "RUnlock");
   lugo_G *g = lugo__G(L);
+  if (g && LUGO_RACE(g)) lugo__race_release(g, &rw->obj, 1);
   if (lugo__rw_runlock(rw) != LUGO_SYNC_DONE)
     return luaL_error(L, "sync: RUnlock of unlocked RWMutex");
   if (g) LUGO_EVENT(g->rt, LUGO_EV_RUNLOCK, g->id, rw, 0);
@@ -374,6 +417,7 @@ static int l_once(lua_State *L) {
 static int once_k(lua_State *L, int status, lua_KContext ctx) {
   lugo_once *o = (lugo_once *)CTXMU(ctx);
   lugo_G *g = lugo__G(L);
+  if (g && LUGO_RACE(g)) lugo__race_release(g, &o->mu.obj, 0);
   lugo_store(&o->done, 1);
   if (g) LUGO_EVENT(g->rt, LUGO_EV_ONCE, g->id, o, 1);
   lugo__mutex_unlock(&o->mu);
@@ -397,6 +441,7 @@ static int l_do(lua_State *L) {
   luaL_checktype(L, 2, LUA_TFUNCTION);
   if (lugo_load(&o->done)) {
     LUGO_EVENT(g->rt, LUGO_EV_ONCE, g->id, o, 0);
+    if (LUGO_RACE(g)) lugo__race_acquire(g, &o->mu.obj, 0);
     return 0;
   }
   return dolock(L, &o->mu, (lua_KContext)o | FOR_ONCE);
@@ -428,6 +473,7 @@ static int cwait_k(lua_State *L, int status, lua_KContext ctx) {
   lugo_G *g = lugo__G(L);
   lugo_cond *c = (lugo_cond *)ctx;
   (void)status;
+  if (LUGO_RACE(g)) lugo__race_acquire(g, &c->obj, 0);  /* Signal's */
   if (g->interrupted) {
     lugo__cond_cancel(c, g);
     g->interrupted = 0;
@@ -444,6 +490,7 @@ static int l_cwait(lua_State *L) {
   lugo_cond *c = checkcond(L, 1, "Wait");
   lugo_G *g = lugo__checkG(L);
   lugo__park_prepare(L, g, "sync.Cond.Wait");
+  if (LUGO_RACE(g)) lugo__race_release(g, &c->mu->obj, 0);  /* it unlocks */
   if (lugo__cond_wait(c, g) != LUGO_SYNC_PARKED) {
     lugo__park_cancel(g);
     return luaL_error(L, "sync: unlock of unlocked mutex");
@@ -455,7 +502,10 @@ static int l_cwait(lua_State *L) {
 static int condsignal(lua_State *L, const char *fname, int all) {
   lugo_cond *c = checkcond(L, 1, fname);
   lugo_G *g = lugo__G(L);
-  if (g) LUGO_EVENT(g->rt, LUGO_EV_SIGNAL, g->id, c, all);
+  if (g) {
+    LUGO_EVENT(g->rt, LUGO_EV_SIGNAL, g->id, c, all);
+    if (LUGO_RACE(g)) lugo__race_release(g, &c->obj, 0);
+  }
   lugo__cond_signal(c, all);
   return 0;
 }

@@ -12,6 +12,7 @@ int lugo__open_chan(lua_State *L);     /* chan(), channel methods */
 int lugo__open_select(lua_State *L);   /* select{} */
 int lugo__open_time(lua_State *L);     /* time */
 int lugo__open_runtime(lua_State *L);  /* runtime */
+int lugo__open_race(lua_State *L);     /* race (lrace.c) */
 int lugo__open_sync(lua_State *L);     /* sync */
 int lugo__open_atomic(lua_State *L);   /* atomic */
 int lugo__syncmap_new(lua_State *L);   /* sync.Map() (lshared.c) */

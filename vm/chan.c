@@ -20,6 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "race.h"
+
+/* the race detector's hooks: one branch when it is off.  cur is the
+** goroutine doing the operation (NULL for a host thread or a timer). */
+#define RACEON(c) __builtin_expect((c)->rt->race != NULL, 0)
+
 void lugo__chan_free(lugo_obj *o) {
   lugo_chan *c = (lugo_chan *)o;
   size_t i;
@@ -83,16 +89,21 @@ static void complete(lugo_sudog *s, int success) {
 ** ------------------------------------------------------------------- */
 
 /* Caller holds c->lock; returns with it held.  Take a value for a receive
-** into *out; returns the waiter to ready (or NULL). */
-static lugo_sudog *take(lugo_chan *c, lugo_value *out, int *ok) {
+** of cur into *out; returns the waiter to ready (or NULL). */
+static lugo_sudog *take(lugo_chan *c, lugo_value *out, int *ok, lugo_G *cur) {
   lugo_sudog *s = dequeue(&c->sendq);
   if (s != NULL) {
     if (c->cap == 0) {
       *out = *s->elem;
+      if (RACEON(c)) lugo__race_chansync(cur, s->g);
     } else {  /* full buffer: take its head, sender's value goes to the tail */
       *out = c->buf[c->head];
       c->buf[c->head] = *s->elem;
       c->head = (c->head + 1) % c->cap;
+      if (RACEON(c)) {
+        lugo__race_chanrecv(c, cur);
+        lugo__race_chansend(c, s->g);
+      }
     }
     s->elem->t = LUGO_VNIL;
     complete(s, 1);
@@ -104,6 +115,7 @@ static lugo_sudog *take(lugo_chan *c, lugo_value *out, int *ok) {
     c->buf[c->head].t = LUGO_VNIL;
     c->head = (c->head + 1) % c->cap;
     c->count--;
+    if (RACEON(c)) lugo__race_chanrecv(c, cur);
     *ok = 1;
     return NULL;
   }
@@ -111,6 +123,7 @@ static lugo_sudog *take(lugo_chan *c, lugo_value *out, int *ok) {
   ** not ready after all: *ok = -1 */
   out->t = LUGO_VNIL;
   *ok = c->closed ? 0 : -1;
+  if (c->closed && RACEON(c)) lugo__race_chanclosed(c, cur);
   return NULL;
 }
 
@@ -123,14 +136,22 @@ static int canrecv(lugo_chan *c) {
   return 0;
 }
 
-/* Caller holds c->lock, c open.  Put *v; returns the waiter to ready, or
-** sets *done = 0 if it would block. */
-static lugo_sudog *put(lugo_chan *c, lugo_value *v, int *done) {
+/* Caller holds c->lock, c open.  Put *v for a send of cur; returns the
+** waiter to ready, or sets *done = 0 if it would block. */
+static lugo_sudog *put(lugo_chan *c, lugo_value *v, int *done, lugo_G *cur) {
   lugo_sudog *s = dequeue(&c->recvq);
   *done = 1;
   if (s != NULL) {
     *s->elem = *v;
     v->t = LUGO_VNIL;
+    if (RACEON(c)) {
+      if (c->cap == 0) {
+        lugo__race_chansync(cur, s->g);
+      } else {  /* through the empty buffer's next slot */
+        lugo__race_chansend(c, cur);
+        lugo__race_chanrecv(c, s->g);
+      }
+    }
     complete(s, 1);
     return s;
   }
@@ -138,6 +159,7 @@ static lugo_sudog *put(lugo_chan *c, lugo_value *v, int *done) {
     c->buf[(c->head + c->count) % c->cap] = *v;
     c->count++;
     v->t = LUGO_VNIL;
+    if (RACEON(c)) lugo__race_chansend(c, cur);
     return NULL;
   }
   *done = 0;
@@ -157,13 +179,15 @@ static void sg_init(lugo_sudog *s, lugo_G *g, lugo_chan *c, lugo_value *elem,
 
 int lugo__chan_send(lugo_chan *c, lugo_value *v, lugo_G *g) {
   lugo_sudog *w;
+  lugo_G *cur = RACEON(c) ? lugo__race_cur() : NULL;
   int done;
   pthread_mutex_lock(&c->lock);
+  if (cur != NULL) lugo__race_sendcheck(c, cur);
   if (c->closed) {
     pthread_mutex_unlock(&c->lock);
     return LUGO_CHAN_CLOSED;
   }
-  w = put(c, v, &done);
+  w = put(c, v, &done, cur);
   if (done) {
     pthread_mutex_unlock(&c->lock);
     if (w) lugo__ready(w->g);
@@ -183,9 +207,10 @@ int lugo__chan_send(lugo_chan *c, lugo_value *v, lugo_G *g) {
 
 int lugo__chan_recv(lugo_chan *c, lugo_value *out, int *ok, lugo_G *g) {
   lugo_sudog *w;
+  lugo_G *cur = RACEON(c) ? lugo__race_cur() : NULL;
   pthread_mutex_lock(&c->lock);
   if (canrecv(c)) {
-    w = take(c, out, ok);
+    w = take(c, out, ok, cur);
     if (*ok >= 0) {
       pthread_mutex_unlock(&c->lock);
       if (w) lugo__ready(w->g);
@@ -214,8 +239,10 @@ int lugo__chan_close(lugo_chan *c, long long goid) {
   }
   c->closed = 1;
   LUGO_EVENT(c->rt, LUGO_EV_CLOSE, goid, c, 0);
+  if (RACEON(c)) lugo__race_chanclose(c, lugo__race_cur());
   while ((s = dequeue(&c->recvq)) != NULL) {
     s->elem->t = LUGO_VNIL;
+    if (RACEON(c)) lugo__race_chanclosed(c, s->g);
     complete(s, 0);
     s->next = wake;
     wake = s;
@@ -316,7 +343,7 @@ int lugo__select(lugo_G *g, lugo_selcase *cases, int n, int block, int *ok) {
     if (c == NULL) continue;
     if (k->isrecv) {
       if (canrecv(c)) {
-        w = take(c, k->val, ok);
+        w = take(c, k->val, ok, g);
         if (*ok >= 0) chosen = poll[i];
       }
     } else if (c->closed) {
@@ -324,10 +351,11 @@ int lugo__select(lugo_G *g, lugo_selcase *cases, int n, int block, int *ok) {
       chosen = poll[i];
     } else {
       int done;
-      w = put(c, k->val, &done);
+      w = put(c, k->val, &done, g);
       if (done) {
         *ok = 1;
         chosen = poll[i];
+        if (RACEON(c)) lugo__race_sendcheck(c, g);
       }
     }
   }

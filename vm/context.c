@@ -118,6 +118,7 @@ lugo_ctx *lugo__ctx_root(struct lugo_runtime *rt, int kind) {
 
 /* one node, its references to others dropped, except its parent's */
 static void freeone(lugo_ctx *c) {
+  lugo__obj_racefree(&c->obj);
   if (c->kind == LUGO_CTX_VALUE) {
     lugo_vctx *v = (lugo_vctx *)c;
     lugo__shval_free(&v->key);

@@ -15,6 +15,7 @@ static const char TYPE_FIELD[] = "__lugotype";
 void lugo__obj_init(lugo_obj *o, const lugo_objtype *t) {
   lugo_store_relaxed(&o->refs, 1);
   o->type = t;
+  lugo_store_relaxed(&o->race, NULL);
 }
 
 /* the object whose count o uses (itself, or a frozen graph) */
@@ -31,8 +32,10 @@ void lugo__obj_grab(lugo_obj *o) {
 void lugo__obj_release(lugo_obj *o) {
   o = counted(o);
   /* acq_rel: all uses by other holders happen before the free */
-  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1)
+  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1) {
+    lugo__obj_racefree(o);
     o->type->free(o);
+  }
 }
 
 static int obj_gc(lua_State *L) {

@@ -35,7 +35,19 @@ typedef struct lugo_objtype {
 struct lugo_obj {
   lugo_aint refs;               /* atomic */
   const lugo_objtype *type;     /* immutable */
+  lugo_aptr race;               /* atomic: the race detector's record of
+                                   it, made on first use (race.c) */
 };
+
+/* race.c: free an object's record */
+void lugo__race_objfree(void *race);
+
+/* The object is going: free its race record (once, whichever of its free
+** paths gets here first). */
+static inline void lugo__obj_racefree(lugo_obj *o) {
+  void *race = lugo_xchg(&o->race, NULL);
+  if (race != NULL) lugo__race_objfree(race);
+}
 
 void lugo__obj_init(lugo_obj *o, const lugo_objtype *t);  /* refs = 1 */
 void lugo__obj_grab(lugo_obj *o);                         /* Any thread. */

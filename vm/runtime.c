@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "race.h"
 #include "context.h"
 #include "shared.h"
 #include "sync.h"
@@ -60,14 +61,16 @@ lugo_runtime *lugo_new(const lugo_options *o) {
   rt->timers = lugo__timers_new();
   rt->shreg = lugo__shreg_new();
   rt->ctxreg = lugo__ctxreg_new();
+  if (rt->opt.race) rt->race = lugo__race_new();
   /* learn which C functions are standard (they cross as themselves) */
   L = lugo__newstate(rt, 1);
   if (rt->timers == NULL || rt->shreg == NULL || rt->ctxreg == NULL ||
-      L == NULL) {
+      L == NULL || (rt->opt.race && rt->race == NULL)) {
     if (L) lua_close(L);
     lugo__ctxreg_free(rt->ctxreg);
     lugo__shreg_free(rt->shreg);
     lugo__timers_free(rt->timers);
+    lugo__race_free(rt->race);
     lugo__sched_free(rt);
     free(rt);
     return NULL;
@@ -119,7 +122,12 @@ void lugo_close(lugo_runtime *rt) {
   free(rt->libs);
   pthread_mutex_destroy(&rt->libslock);
   lugo__ctxreg_free(rt->ctxreg);
+  lugo__race_free(rt->race);  /* after every G and object */
   free(rt);
+}
+
+long long lugo_race_errors(lugo_runtime *rt) {
+  return rt ? lugo__race_errors(rt->race) : 0;
 }
 
 int lugo__pool_room(lugo_runtime *rt) {

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "race.h"
 #include "sync.h"
 #include "timer.h"
 
@@ -658,6 +659,8 @@ lugo_G *lugo__spawn(lugo_runtime *rt, lugo_blob *start, lugo_goid *id) {
   lugo_xadd(&rt->ngoroutines, 1);
   lugo_xadd(&rt->nspawned, 1);
   lugo_store(&g->status, G_RUNNABLE);
+  if (rt->race != NULL)
+    lugo__race_gnew(rt, g, tls_m != NULL ? tls_m->curg : NULL);
   if (id) *id = g->id;
   return g;
 }
@@ -676,6 +679,7 @@ static void g_unlink(lugo_runtime *rt, lugo_G *g) {
 
 void lugo__g_free(lugo_G *g) {
   if (g->ondone) g->ondone(g);  /* never ran to its end (shutdown) */
+  lugo__race_gend(g);
   if (g->startref) lugo__obj_release(g->startref);  /* start was its */
   else if (g->start) lugo__blob_free(g->start);
   if (g->L) lua_close(g->L);
@@ -727,6 +731,7 @@ static void gfinish(lugo_runtime *rt, lugo_G *g, const char *err,
     else lua_close(g->L);
     g->L = NULL;
   }
+  lugo__race_gend(g);  /* after its last Done (ondone) and finalizers */
   pthread_mutex_lock(&rt->glock);
   if (host) {
     g->errmsg = hostmsg;

@@ -26,6 +26,8 @@ struct lugo_timers;                    /* defined in timer.h */
 struct lugo_known;                     /* defined in marshal.c */
 struct lugo_shreg;                     /* defined in shared.h */
 struct lugo_ctxreg;                    /* defined in context.h */
+struct lugo_race;                      /* defined in race.c */
+struct lugo_raceg;                     /* defined in race.c */
 
 /* G status (g->status, atomic).  See "Parking" in sched.c. */
 enum {
@@ -121,6 +123,8 @@ struct lugo_G {
   size_t shcap;
   int decoding;            /* an unmarshal is in progress (owner M) */
   struct lugo_timer *timer;   /* sleep / select timeout */
+  struct lugo_raceg *race;    /* the race detector's record (race.c);
+                                 NULL when it is off */
   lugo_G *schedlink;   /* guarded by whichever queue holds the G */
   lugo_G *allnext, *allprev;  /* guarded by rt->glock */
   /* result for the host waiter; guarded by rt->glock */
@@ -251,6 +255,8 @@ struct lugo_runtime {
                                  lugo_trace_start, freed by lugo_close;
                                  written only by whoever claimed evhook */
   int64_t starttime;          /* lugo__nanotime() at lugo_new (read-only) */
+  struct lugo_race *race;     /* the race detector, NULL when off (set
+                                 by lugo_new, freed by lugo_close) */
   lugo_ai64 npreempt, nswitch, nsteal;  /* atomic stats */
 };
 

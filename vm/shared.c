@@ -523,6 +523,7 @@ static void table_destroy(lugo_shtable *t) {
   ** collector may have looked at t just before we unlinked it: taking the
   ** registry lock above ordered that before this */
   map_free(&t->m, NULL, NULL);
+  lugo__obj_racefree(&t->obj);
   free(t);
 }
 

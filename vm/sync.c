@@ -219,11 +219,12 @@ void lugo__wg_free(lugo_obj *o) {
   freelocked(o, &((lugo_waitgroup *)o)->lk);
 }
 
-int lugo__wg_add(lugo_waitgroup *wg, int64_t delta) {
+int lugo__wg_add(lugo_waitgroup *wg, int64_t delta, int64_t *old) {
   int64_t c = lugo_load(&wg->count);
   lugo_swaiter *w, *woken = NULL;
   for (;;) {
     if (c + delta < 0) return LUGO_SYNC_ERR;
+    if (old != NULL) *old = c;
     if (c + delta != 0 || delta == 0) {  /* not to zero: one CAS */
       if (atomic_compare_exchange_weak(&wg->count, &c, c + delta))
         return LUGO_SYNC_DONE;
@@ -245,7 +246,7 @@ int lugo__wg_add(lugo_waitgroup *wg, int64_t delta) {
   return LUGO_SYNC_DONE;
 }
 
-int lugo__wg_wait(lugo_waitgroup *wg, lugo_G *g) {
+int lugo__wg_wait(lugo_waitgroup *wg, lugo_G *g, int *first) {
   if (lugo_load(&wg->count) == 0) return LUGO_SYNC_DONE;
   if (g == NULL) return LUGO_SYNC_BLOCK;
   pthread_mutex_lock(&wg->lk);
@@ -253,6 +254,7 @@ int lugo__wg_wait(lugo_waitgroup *wg, lugo_G *g) {
     pthread_mutex_unlock(&wg->lk);
     return LUGO_SYNC_DONE;
   }
+  if (first != NULL) *first = wg->q.first == NULL;
   sq_wait(&wg->q, g, 0, &wg->obj);
   pthread_mutex_unlock(&wg->lk);
   return LUGO_SYNC_PARKED;

@@ -75,10 +75,12 @@ extern const lugo_objtype lugo__waitgroup_type;  /* stdlib/lsync.c */
 
 lugo_waitgroup *lugo__wg_new(void);
 void lugo__wg_free(lugo_obj *o);
-/* Any thread.  DONE, or ERR (the counter would go negative: unchanged). */
-int lugo__wg_add(lugo_waitgroup *wg, int64_t delta);
-/* Any thread; as lugo__mutex_lock: DONE (counter zero) or PARKED. */
-int lugo__wg_wait(lugo_waitgroup *wg, lugo_G *g);
+/* Any thread.  DONE, or ERR (the counter would go negative: unchanged).
+** *old (if not NULL) gets the counter it changed. */
+int lugo__wg_add(lugo_waitgroup *wg, int64_t delta, int64_t *old);
+/* Any thread; as lugo__mutex_lock: DONE (counter zero) or PARKED, then
+** *first (if not NULL) says whether g is the only waiter. */
+int lugo__wg_wait(lugo_waitgroup *wg, lugo_G *g, int *first);
 /* Owner of g, after an interrupted park: leave the queue. */
 void lugo__wg_cancel(lugo_waitgroup *wg, lugo_G *g);
 

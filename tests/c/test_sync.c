@@ -197,9 +197,9 @@ static lugo_aint released;
 static void *wg_waiter(void *ud) {
   lugo_G *g = newg();
   (void)ud;
-  if (lugo__wg_wait(wg, NULL) != LUGO_SYNC_DONE) {
+  if (lugo__wg_wait(wg, NULL, NULL) != LUGO_SYNC_DONE) {
     prep(g);
-    if (lugo__wg_wait(wg, g) == LUGO_SYNC_PARKED) lugo__sema_wait(&g->sema);
+    if (lugo__wg_wait(wg, g, NULL) == LUGO_SYNC_PARKED) lugo__sema_wait(&g->sema);
   }
   lugo_xadd(&released, 1);
   freeg(g);
@@ -210,12 +210,12 @@ static void test_waitgroup_threads(void) {
   pthread_t t[NTHREADS];
   int round, i;
   wg = lugo__wg_new();
-  CHECK_EQ(lugo__wg_add(wg, -1), LUGO_SYNC_ERR);
+  CHECK_EQ(lugo__wg_add(wg, -1, NULL), LUGO_SYNC_ERR);
   for (round = 0; round < 200; round++) {
     lugo_store(&released, 0);
-    CHECK_EQ(lugo__wg_add(wg, NTHREADS), LUGO_SYNC_DONE);
+    CHECK_EQ(lugo__wg_add(wg, NTHREADS, NULL), LUGO_SYNC_DONE);
     for (i = 0; i < NTHREADS; i++) pthread_create(&t[i], NULL, wg_waiter, NULL);
-    for (i = 0; i < NTHREADS; i++) lugo__wg_add(wg, -1);
+    for (i = 0; i < NTHREADS; i++) lugo__wg_add(wg, -1, NULL);
     for (i = 0; i < NTHREADS; i++) pthread_join(t[i], NULL);
     CHECK_EQ(lugo_load(&released), NTHREADS);
   }

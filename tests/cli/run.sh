@@ -71,7 +71,22 @@ expect "unknown option" 1 "" "unrecognized option '-x'" "$lugo" -x
 expect "missing script" 1 "" "cannot open $tmp/nope.lua" "$lugo" "$tmp/nope.lua"
 expect "syntax error in -e" 1 "" "(command line):1:" "$lugo" -e 'x ='
 expect "error in main: exit 1, like lua" 1 "" "boom" "$lugo" -e 'error("boom")'
-expect "-race is not available yet" 0 "1" "not available yet" "$lugo" -race -e 'print(1)'
+expect "-race turns the detector on" 0 "true" "" "$lugo" -race -e 'print(race.Enabled())'
+expect "off by default" 0 "false	0" "" "$lugo" -e 'print(race.Enabled(), race.Errors())'
+expect "LUGO_RACE=1 as -race" 0 "true" "" env LUGO_RACE=1 "$lugo" -e 'print(race.Enabled())'
+expect "LUGO_RACE=0 leaves it off" 0 "false" "" env LUGO_RACE=0 "$lugo" -e 'print(race.Enabled())'
+expect "-race: a race makes exit status 66" 66 "" "DATA RACE" "$lugo" -race -p 2 -e '
+  local t, wg = shared.table{n = 0}, sync.WaitGroup()
+  for i = 1, 2 do wg:Go(function() t.n = t.n + 1 end) end
+  wg:Wait()'
+expect "-race: os.exit(0) after a race is 66" 66 "" "DATA RACE" "$lugo" -race -p 2 -e '
+  local t, wg = shared.table{n = 0}, sync.WaitGroup()
+  for i = 1, 2 do wg:Go(function() t.n = t.n + 1 end) end
+  wg:Wait(); os.exit(0)'
+expect "-race: a failing program keeps its status" 3 "" "DATA RACE" "$lugo" -race -p 2 -e '
+  local t, wg = shared.table{n = 0}, sync.WaitGroup()
+  for i = 1, 2 do wg:Go(function() t.n = t.n + 1 end) end
+  wg:Wait(); os.exit(3)'
 expect "-trace FILE" 0 "1" "" "$lugo" -trace "$tmp/t.json" -e 'print(1)'
 expect "-trace wrote the file" 0 "ok" "" \
   sh -c 'head -c 16 "$1" | grep -q "^{\"traceEvents\":\[" && echo ok' sh "$tmp/t.json"

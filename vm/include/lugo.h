@@ -65,7 +65,7 @@ typedef struct lugo_report {
 typedef struct lugo_options {
   int procs;        /* GOMAXPROCS; <= 0: LUGO_MAXPROCS or the CPU count */
   int maxthreads;   /* cap on OS threads (Ms); <= 0: 10000 */
-  int race;         /* turn the race detector on (not available yet) */
+  int race;         /* turn the race detector on (docs/race.md) */
   /* called on every new goroutine state after lugo's libraries are open,
   ** on the thread that will run it; open host libraries here */
   void (*openlibs)(lua_State *L, void *ud);
@@ -203,5 +203,10 @@ LUGO_API int lugo_trace_start(lugo_runtime *rt, const char *path);
 ** os.exit does before it ends the process. */
 LUGO_API int lugo_trace_stop(lugo_runtime *rt);
 
+/* The race detector (options.race; docs/race.md): how many data races it
+** has reported so far (0 when it is off).  Reports go to stderr as they
+** are found; the lugo command exits with status 66 after a program that
+** raced (Go's convention), and os.exit(0) does too. */
+LUGO_API long long lugo_race_errors(lugo_runtime *rt);
 
 #endif

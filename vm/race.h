@@ -1,0 +1,159 @@
+/*
+** race.h -- the race detector (`lugo -race`): happens-before by vector
+** clocks, FastTrack's epochs for the common case, shadow state for the
+** one kind of memory goroutines share (shared tables).  See race.c.
+**
+** Every hook is called behind one predictable branch on a pointer that is
+** NULL unless the runtime was made with the detector on (g->race for a
+** goroutine, rt->race for the runtime): off, that branch is the whole
+** cost.  Hooks are called directly at the synchronisation points rather
+** than through the event listener (event.h), because an edge must be
+** recorded before the other side can observe the operation (a release
+** before the unlock, a channel's edge under its lock).
+*/
+#ifndef lugo_race_h
+#define lugo_race_h
+
+#include <stdint.h>
+
+#include "scheduler.h"
+#include "shared.h"
+
+/* ---------------------------------------------------------------------
+** vector clocks and epochs (no locks: callers own what they pass)
+** ------------------------------------------------------------------- */
+
+/* c[tid] for tid < n; every other entry is 0.  Out of memory aborts: a
+** detector that silently lost an edge would report races that are not. */
+typedef struct lugo_vc {
+  uint32_t n, cap;
+  uint32_t *c;
+} lugo_vc;
+
+#define LUGO_VC_INIT {0, 0, NULL}
+void lugo__vc_free(lugo_vc *v);
+static inline uint32_t lugo__vc_get(const lugo_vc *v, uint32_t tid) {
+  return tid < v->n ? v->c[tid] : 0;
+}
+void lugo__vc_set(lugo_vc *v, uint32_t tid, uint32_t clk);
+void lugo__vc_join(lugo_vc *dst, const lugo_vc *src);  /* dst = max */
+void lugo__vc_copy(lugo_vc *dst, const lugo_vc *src);
+int lugo__vc_leq(const lugo_vc *a, const lugo_vc *b);   /* a <= b */
+
+/* an epoch: clock clk of slot tid (clk 0: none) */
+typedef uint64_t lugo_epoch;
+#define LUGO_EPOCH(tid, clk) (((uint64_t)(tid) << 32) | (uint32_t)(clk))
+#define LUGO_ETID(e) ((uint32_t)((e) >> 32))
+#define LUGO_ECLK(e) ((uint32_t)(e))
+/* e happened before (or is known to) the holder of vc */
+#define LUGO_EPOCH_LEQ(e, vc) (LUGO_ECLK(e) <= lugo__vc_get((vc), LUGO_ETID(e)))
+
+/* ---------------------------------------------------------------------
+** the shadow of one location (FastTrack): the last write's epoch, and
+** the last read's epoch, or a read set once reads are concurrent.  Each
+** access keeps the stack (a depot id) it was made from, for reports.
+** ------------------------------------------------------------------- */
+
+typedef struct lugo_rdent { uint32_t tid, clk, stk; } lugo_rdent;
+
+typedef struct lugo_shadow {
+  lugo_epoch w, r;         /* r unused while nr > 0 */
+  uint32_t wstk, rstk;
+  lugo_rdent *rs;          /* concurrent reads: nr of them (nr >= 2) */
+  uint32_t nr, capr;
+  lugo_rdent *ws;          /* LUGO_ACC_MOVE writes not known to be before
+                              the last of them: nw */
+  uint32_t nw, capw;
+} lugo_shadow;
+
+#define LUGO_SHADOW_INIT {0, 0, 0, 0, NULL, 0, 0, NULL, 0, 0}
+
+/* kinds of access */
+enum {
+  LUGO_ACC_READ,
+  LUGO_ACC_WRITE,
+  LUGO_ACC_MOVE  /* a write that commutes with others of its kind: a store
+                    moving a table's border races a read of #t, but two
+                    such stores (t[1] = x, t[2] = y) do not race each
+                    other; they are kept in a set, as reads are */
+};
+void lugo__shadow_free(lugo_shadow *s);
+
+/* an earlier access an access races with */
+typedef struct lugo_conflict {
+  int write;        /* the earlier access was a write (of any kind) */
+  lugo_epoch e;
+  uint32_t stk;
+} lugo_conflict;
+
+#define LUGO_MAXCONFLICT 4
+
+/* The access of slot tid, whose clock is vc (vc[tid] its own), from stack
+** stk: checks it against s, records it, and returns how many earlier
+** accesses it races with (their first LUGO_MAXCONFLICT in out).  Before
+** it, lugo__shadow_same says whether the access changes nothing (the same
+** epoch did it already): then the caller need not even find its stack. */
+int lugo__shadow_same(const lugo_shadow *s, uint32_t tid, uint32_t clk,
+                      int acc);
+int lugo__shadow_access(lugo_shadow *s, const lugo_vc *vc, uint32_t tid,
+                        uint32_t stk, int acc, lugo_conflict *out);
+
+/* ---------------------------------------------------------------------
+** the detector of a runtime
+** ------------------------------------------------------------------- */
+
+typedef struct lugo_race lugo_race;
+typedef struct lugo_raceg lugo_raceg;
+
+/* is the detector watching goroutine g (not NULL)?  The one branch */
+#define LUGO_RACE(g) __builtin_expect((g)->race != NULL, 0)
+
+/* lugo_new with opt.race; NULL: out of memory */
+lugo_race *lugo__race_new(void);
+void lugo__race_free(lugo_race *r);
+
+/* races reported so far (race.Errors, lugo_race_errors) */
+long long lugo__race_errors(lugo_race *r);
+
+/* stack depot: the current stack of L (up to 8 Lua frames below any C
+** function on top) as an id, and back to text ("  src:line in ...\n"
+** per frame) appended to a buffer */
+uint32_t lugo__race_stack(lugo_race *r, lugo_raceg *rg, lua_State *L);
+
+/* goroutines: lugo__spawn (parent: the spawning G, or NULL for the host
+** or a timer) and gfinish */
+void lugo__race_gnew(lugo_runtime *rt, lugo_G *g, lugo_G *parent);
+void lugo__race_gend(lugo_G *g);
+
+/* release (merge g's clock into the object's) and acquire (merge the
+** object's into g's), on a runtime object (Mutex, WaitGroup, atomics...).
+** which picks one of the object's two clocks (RWMutex: readers' and
+** writers'). */
+void lugo__race_release(lugo_G *g, lugo_obj *o, int which);
+void lugo__race_acquire(lugo_G *g, lugo_obj *o, int which);
+
+/* a check of the object's pseudo-location (a WaitGroup's Add from zero
+** against a blocking Wait: Go's misuse check); what names the access */
+void lugo__race_objaccess(lugo_G *g, lugo_obj *o, int write, const char *what);
+
+/* channels (chan.c, holding c->lock): g and the waiter's G may be NULL
+** (a host thread, a timer) */
+struct lugo_chan;
+void lugo__race_chansend(struct lugo_chan *c, lugo_G *g);    /* into the queue */
+void lugo__race_chanrecv(struct lugo_chan *c, lugo_G *g);    /* out of it */
+void lugo__race_chansync(lugo_G *a, lugo_G *b);   /* unbuffered hand-over */
+void lugo__race_chanclose(struct lugo_chan *c, lugo_G *g);
+void lugo__race_chanclosed(struct lugo_chan *c, lugo_G *g);  /* saw close */
+/* a send starts (not holding c->lock): the read that a racing close
+** writes */
+void lugo__race_sendcheck(struct lugo_chan *c, lugo_G *g);
+
+/* shared tables: an access (LUGO_ACC_*) to key k (k NULL: the border,
+** #t, read by #t and moved by LUGO_ACC_MOVE stores) */
+void lugo__race_shaccess(lugo_G *g, lua_State *L, lugo_shtable *t,
+                         const lugo_shkey *k, int acc);
+
+/* the G running on this thread if the detector watches it, else NULL */
+lugo_G *lugo__race_cur(void);
+
+#endif
