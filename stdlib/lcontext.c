@@ -19,6 +19,7 @@
 #include "context.h"
 #include "lugolib.h"
 #include "marshal.h"
+#include "race.h"
 
 #define CTX (&lugo__ctx_type)
 
@@ -189,11 +190,20 @@ static int l_withvalue(lua_State *L) {
 ** methods
 ** ------------------------------------------------------------------- */
 
+/* the race detector: a goroutine that sees c cancelled (Err, or a Done
+** channel that may have been made closed) follows the cancel */
+static void raceseen(lua_State *L, lugo_ctx *c, int err) {
+  lugo_G *g = lugo__G(L);
+  if (g != NULL && LUGO_RACE(g) && err != LUGO_CTX_LIVE)
+    lugo__race_acquire(g, &c->dnode->c.obj, 0);  /* whose cancel it was */
+}
+
 /* ctx:Done() -> channel  [-0, +1, e] */
 static int l_done(lua_State *L) {
   lugo_ctx *c = checkctx(L, 1, "Done");
   lugo_chan *d = lugo__ctx_done(c, goid(L));
   if (d == NULL) return luaL_error(L, "context.Done: not enough memory");
+  raceseen(L, c, lugo__ctx_err(c));  /* it may have been made closed */
   lugo__obj_push(L, &d->obj);
   return 1;
 }
@@ -201,7 +211,9 @@ static int l_done(lua_State *L) {
 /* ctx:Err() -> nil | "context canceled" | "context deadline exceeded" */
 static int l_err(lua_State *L) {
   lugo_ctx *c = checkctx(L, 1, "Err");
-  const char *e = errs[lugo__ctx_err(c)];
+  int err = lugo__ctx_err(c);
+  const char *e = errs[err];
+  raceseen(L, c, err);
   if (e) lua_pushstring(L, e); else lua_pushnil(L);
   return 1;
 }

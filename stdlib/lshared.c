@@ -715,24 +715,6 @@ static int snap_gc(lua_State *L) {
   return 0;
 }
 
-/* the race detector: the loop visits e's key of t */
-static void racekey(lugo_G *g, lua_State *L, lugo_shtable *t,
-                    const lugo_shslot *e) {
-  lugo_shkey k;
-  k.v = e->k;
-  k.hash = e->hash;
-  k.s = NULL;
-  k.len = 0;
-  if (e->k.t == LUGO_SV_SSTR) {
-    k.s = lugo_sv_str(&e->k);
-    k.len = e->k.len;
-  } else if (e->k.t == LUGO_SV_LSTR) {
-    k.s = e->k.u.ls->s;
-    k.len = e->k.u.ls->len;
-  }
-  lugo__race_shaccess(g, L, t, &k, LUGO_ACC_READ);
-}
-
 static int snap_next(lua_State *L) {
   snap *s = (snap *)lua_touserdata(L, lua_upvalueindex(1));
   lugo_shslot *e;
@@ -745,7 +727,7 @@ static int snap_next(lua_State *L) {
   e = &s->e[s->i++];
   if (s->t != NULL) {
     lugo_G *g = lugo__G(L);
-    if (g != NULL && LUGO_RACE(g)) racekey(g, L, s->t, e);
+    if (g != NULL && LUGO_RACE(g)) lugo__race_shslot(g, L, s->t, e);
   }
   pushheld(L, &e->k);
   pushheld(L, &e->v);

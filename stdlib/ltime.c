@@ -14,6 +14,7 @@
 
 #include "chan.h"
 #include "lugolib.h"
+#include "race.h"
 #include "timer.h"
 
 static double wallnow(void) {
@@ -161,6 +162,7 @@ static void timer_fire(lugo_timer *t) {
   if (tm->fn != NULL) {  /* AfterFunc: fn runs in its own goroutine */
     lugo_G *g = lugo__spawn(tm->rt, tm->fn, NULL);
     if (g != NULL) {
+      if (LUGO_RACE(g)) lugo__race_acquire(g, &tm->obj, 0);  /* armed it */
       lugo__obj_grab(&tm->obj);  /* the G copies fn from us */
       g->startref = &tm->obj;
       lugo__go(tm->rt, g);
@@ -257,6 +259,14 @@ static int l_newtimer(lua_State *L) {
   return 1;
 }
 
+/* the race detector: what the goroutine did before arming an AfterFunc
+** happens before fn runs */
+static void racearm(lua_State *L, ltimer *tm) {
+  lugo_G *g = lugo__G(L);
+  if (tm->fn != NULL && g != NULL && LUGO_RACE(g))
+    lugo__race_release(g, &tm->obj, 0);
+}
+
 /* time.AfterFunc(d, fn) -> Timer (its C is nil)  [-0, +1, e] */
 static int l_afterfunc(lua_State *L) {
   int64_t when = deadline(L, 1, "time.AfterFunc");
@@ -265,6 +275,7 @@ static int l_afterfunc(lua_State *L) {
   lua_settop(L, 2);
   tm = newtimer(L, &lugo__timer_type, 0, "time.AfterFunc");
   tm->fn = lugo__marshal_go(L, 2, 1, "time.AfterFunc");  /* go()'s rules */
+  racearm(L, tm);
   timer_reset(tm, when, 0);
   return 1;
 }
@@ -305,7 +316,9 @@ static int t_stop(lua_State *L) {
 
 static int t_reset(lua_State *L) {
   ltimer *tm = checktimer(L, &lugo__timer_type, "Reset");
-  lua_pushboolean(L, timer_reset(tm, deadline(L, 2, "Reset"), 0));
+  int64_t when = deadline(L, 2, "Reset");
+  racearm(L, tm);
+  lua_pushboolean(L, timer_reset(tm, when, 0));
   return 1;
 }
 

@@ -32,6 +32,8 @@
 */
 #include "context.h"
 
+#include "race.h"
+
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,11 +244,13 @@ static void cancel1(lugo_cctx *c, int err, long long goid, int fired,
                     lugo_cctx **work) {
   lugo_cctx *kids, *k, *next;
   lugo_chan *d;
+  lugo_G *rg = c->c.rt->race != NULL ? lugo__race_cur() : NULL;
   pthread_mutex_lock(&c->lk);
   if (lugo_load_relaxed(&c->err) != LUGO_CTX_LIVE) {  /* under lk: exact */
     pthread_mutex_unlock(&c->lk);
     return;
   }
+  if (rg != NULL) lugo__race_release(rg, &c->c.obj, 0);  /* before Err */
   lugo_store(&c->err, err);
   d = (lugo_chan *)lugo_load_relaxed(&c->done);  /* under lk */
   kids = takekids(c);

@@ -1038,3 +1038,26 @@ void lugo__race_shaccess(lugo_G *g, lua_State *L, lugo_shtable *t,
   pl.wverb = "Write at";
   reportall(rg, acc != LUGO_ACC_READ, stk, &pl, out, n);
 }
+
+void lugo__race_shslot(lugo_G *g, lua_State *L, lugo_shtable *t,
+                       const lugo_shslot *e) {
+  lugo_shkey k;
+  k.v = e->k;
+  k.hash = e->hash;
+  k.s = NULL;
+  k.len = 0;
+  if (e->k.t == LUGO_SV_SSTR) {
+    k.s = lugo_sv_str(&e->k);
+    k.len = e->k.len;
+  } else if (e->k.t == LUGO_SV_LSTR) {
+    k.s = e->k.u.ls->s;
+    k.len = e->k.u.ls->len;
+  }
+  lugo__race_shaccess(g, L, t, &k, LUGO_ACC_READ);
+}
+
+void lugo__race_shmap(lugo_G *g, lugo_shtable *t, const lugo_shmap *m) {
+  uint32_t i;
+  for (i = 0; i < m->cap; i++)
+    if (m->slots[i].k.t != LUGO_SV_NIL) lugo__race_shslot(g, g->cur, t, &m->slots[i]);
+}

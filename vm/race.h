@@ -152,6 +152,11 @@ void lugo__race_sendcheck(struct lugo_chan *c, lugo_G *g);
 ** #t, read by #t and moved by LUGO_ACC_MOVE stores) */
 void lugo__race_shaccess(lugo_G *g, lua_State *L, lugo_shtable *t,
                          const lugo_shkey *k, int acc);
+/* a read of the key of slot e of t (pairs), and of every key of map m, a
+** copy of t (freeze) */
+void lugo__race_shslot(lugo_G *g, lua_State *L, lugo_shtable *t,
+                       const lugo_shslot *e);
+void lugo__race_shmap(lugo_G *g, lugo_shtable *t, const lugo_shmap *m);
 
 /* the G running on this thread if the detector watches it, else NULL */
 lugo_G *lugo__race_cur(void);

@@ -25,6 +25,8 @@
 */
 #include "shared.h"
 
+#include "race.h"
+
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1212,6 +1214,10 @@ lugo_frozen *lugo__fz_shared(lugo_frozen *root, lugo_shtable *t, int asroot,
     lugo_shtable *x = q[qi];
     if (rt) LUGO_EVENT(rt, LUGO_EV_SHREAD, goid, x, LUGO_SH_ALLKEYS);
     ok = fz_copy(g, memo_get(g, x), x, &q, &qn, &qcap);
+    if (ok && rt != NULL && rt->race != NULL) {  /* it read every key */
+      lugo_G *cur = lugo__race_cur();
+      if (cur != NULL) lugo__race_shmap(cur, x, &memo_get(g, x)->m);
+    }
   }
   free(q);
   return ok ? res : NULL;
