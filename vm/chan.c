@@ -24,7 +24,7 @@
 
 /* the race detector's hooks: one branch when it is off.  cur is the
 ** goroutine doing the operation (NULL for a host thread or a timer). */
-#define RACEON(c) __builtin_expect((c)->rt->race != NULL, 0)
+#define RACEON(c) LUGO_RACERT((c)->rt)
 
 void lugo__chan_free(lugo_obj *o) {
   lugo_chan *c = (lugo_chan *)o;

@@ -105,8 +105,16 @@ int lugo__shadow_access(lugo_shadow *s, const lugo_vc *vc, uint32_t tid,
 typedef struct lugo_race lugo_race;
 typedef struct lugo_raceg lugo_raceg;
 
-/* is the detector watching goroutine g (not NULL)?  The one branch */
+/* is the detector watching goroutine g (not NULL)?  The one branch.
+** LUGO_NORACE (cmake -DLUGO_NORACE=ON) compiles the hooks out, only to
+** measure what that branch costs (bench/race.sh). */
+#ifdef LUGO_NORACE
+#define LUGO_RACE(g) ((void)(g), 0)
+#define LUGO_RACERT(rt) ((void)(rt), 0)
+#else
 #define LUGO_RACE(g) __builtin_expect((g)->race != NULL, 0)
+#define LUGO_RACERT(rt) __builtin_expect((rt)->race != NULL, 0)
+#endif
 
 /* lugo_new with opt.race; NULL: out of memory */
 lugo_race *lugo__race_new(void);
