@@ -194,13 +194,16 @@ static int l_waitgroup(lua_State *L) {
 ** Done releases before the counter moves; an Add from zero reads the
 ** WaitGroup, which the first Wait to block writes, so an Add that races
 ** a Wait (wg:Add inside the goroutine) is reported */
+#define WGREAD "Add from zero to"
+#define WGWRITE "Wait on"
+
 static void racepre(lugo_G *g, lugo_waitgroup *wg, int64_t d) {
   if (g != NULL && LUGO_RACE(g) && d < 0) lugo__race_release(g, &wg->obj, 0);
 }
 
 static void racepost(lugo_G *g, lugo_waitgroup *wg, int64_t d, int64_t old) {
   if (g != NULL && LUGO_RACE(g) && d > 0 && old == 0)
-    lugo__race_objaccess(g, &wg->obj, 0, "Add from zero to");
+    lugo__race_objaccess(g, &wg->obj, 0, WGREAD, WGWRITE);
 }
 
 static int wgadd(lua_State *L, lugo_waitgroup *wg, lua_Integer d) {
@@ -250,7 +253,7 @@ static int l_wait(lua_State *L) {
     r = lugo__wg_wait(wg, g, &first);
     if (r != LUGO_SYNC_PARKED) lugo__park_cancel(g);
     else if (first && LUGO_RACE(g))  /* before it parks: g->cur is ours */
-      lugo__race_objaccess(g, &wg->obj, 1, "Wait on");
+      lugo__race_objaccess(g, &wg->obj, 1, WGREAD, WGWRITE);
   }
   if (r == LUGO_SYNC_DONE) return waited(g, wg);
   return lugo__park(L, g, wait_k, (lua_KContext)wg);

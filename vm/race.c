@@ -829,7 +829,8 @@ void lugo__race_acquire(lugo_G *g, lugo_obj *o, int which) {
   pthread_mutex_unlock(&s->lk);
 }
 
-void lugo__race_objaccess(lugo_G *g, lugo_obj *o, int write, const char *what) {
+void lugo__race_objaccess(lugo_G *g, lugo_obj *o, int write,
+                          const char *rverb, const char *wverb) {
   lugo_raceg *rg = g->race;
   rsync *s = (rsync *)record(o, R_SYNC);
   lugo_conflict out[LUGO_MAXCONFLICT];
@@ -840,8 +841,8 @@ void lugo__race_objaccess(lugo_G *g, lugo_obj *o, int write, const char *what) {
   n = check(rg, g->cur, &s->sh, write ? LUGO_ACC_WRITE : LUGO_ACC_READ, &stk, out);
   pthread_mutex_unlock(&s->lk);
   if (n == 0) return;
-  pl.rverb = what;
-  pl.wverb = what;
+  pl.rverb = rverb;
+  pl.wverb = wverb;
   snprintf(pl.what, sizeof(pl.what), "%s %p", o->type->tname, (void *)o);
   reportall(rg, write, stk, &pl, out, n);
 }

@@ -141,8 +141,10 @@ void lugo__race_release(lugo_G *g, lugo_obj *o, int which);
 void lugo__race_acquire(lugo_G *g, lugo_obj *o, int which);
 
 /* a check of the object's pseudo-location (a WaitGroup's Add from zero
-** against a blocking Wait: Go's misuse check); what names the access */
-void lugo__race_objaccess(lugo_G *g, lugo_obj *o, int write, const char *what);
+** against a blocking Wait: Go's misuse check); rverb and wverb name its
+** reads and writes in reports ("Add from zero to", "Wait on") */
+void lugo__race_objaccess(lugo_G *g, lugo_obj *o, int write,
+                          const char *rverb, const char *wverb);
 
 /* channels (chan.c, holding c->lock): g and the waiter's G may be NULL
 ** (a host thread, a timer) */

@@ -451,6 +451,14 @@ char *lugo__park_tryprepare(lua_State *L, lugo_G *g, const char *reason,
   /* PREPARED: not claimable until a waiter is published (park_publish) */
   lugo_store(&g->parkwin, PW_PREPARED);
   if (!lugo_load(&g->blockm)) lugo_store(&g->status, G_PARKING);
+  /* again, now that the park is visible (Dekker, seq_cst both sides): an
+  ** interrupt stored before this point is seen here, one stored after it
+  ** sees the park (interrupt() takes its message back and ends the park) */
+  if (intr && lugo_load(&g->intrrun) != NULL &&
+      (msg = (char *)lugo_xchg(&g->intrrun, NULL)) != NULL) {
+    lugo__park_cancel(g);
+    return msg;
+  }
   LUGO_EVENT(g->rt, LUGO_EV_BLOCK, g->id, reason, 0);
   return NULL;
 }
@@ -555,6 +563,12 @@ void lugo__check_interrupt(lua_State *L, lugo_G *g) {
 /* Interrupt g while it runs (or is about to): the preemption hook raises
 ** the error at its next Lua instruction, or its next park does.  Caller
 ** holds rt->glock; the M running g is signalled after (kickm). */
+/* is g (in status s) parked, or parking, for an interrupt's purpose? */
+static int parkedstate(lugo_G *g, int s) {
+  return s == G_PARKED || s == G_PARKING ||
+         (lugo_load(&g->blockm) && s == G_RUNNING);
+}
+
 static void intrrunning(lugo_G *g, const char *msg) {
   free(lugo_xchg(&g->intrrun, strdup(msg)));
 }
@@ -581,13 +595,38 @@ static int interrupt(lugo_runtime *rt, lugo_goid id, const char *msg,
     int s = lugo_load(&g->status) & ~G_SCAN;
     if (id != 0 && g->id != id) continue;
     if (g->done || s == G_IDLE || s == G_DEAD) continue;
-    if (s != G_PARKED && s != G_PARKING && !(lugo_load(&g->blockm) && s == G_RUNNING)) {
-      if (running) {  /* running, or about to: it raises at once */
+    if (!parkedstate(g, s)) {
+      if (!running) continue;
+      intrrunning(g, msg);  /* running, or about to: it raises at once */
+      s = lugo_load(&g->status) & ~G_SCAN;
+      if (!parkedstate(g, s)) {
+        kick = 1;
+        n++;
+        continue;
+      }
+      /* it began to park after all, perhaps after its last look at
+      ** intrrun (lugo__park_tryprepare): if the message is still there,
+      ** take it back and end the park instead */
+      {
+        char *back = (char *)lugo_xchg(&g->intrrun, NULL);
+        if (back == NULL) {  /* its park found it: it raises there */
+          n++;
+          continue;
+        }
+        free(back);
+      }
+      /* while it publishes its waiters the park may still be cancelled
+      ** (the operation completed), which would drop a request: wait the
+      ** few instructions until it is parked or running again */
+      while (lugo_load(&g->parkwin) == PW_PREPARED &&
+             parkedstate(g, lugo_load(&g->status) & ~G_SCAN))
+        sched_yield();
+      if (!parkedstate(g, lugo_load(&g->status) & ~G_SCAN)) {
         intrrunning(g, msg);
         kick = 1;
         n++;
+        continue;
       }
-      continue;
     }
     if (lugo_load(&g->parkwin) == PW_PREPARED) {
       /* still publishing its waiters: ask, then try to claim (the G

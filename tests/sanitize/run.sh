@@ -26,4 +26,5 @@ export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitize/tsan.supp:${TSAN_OPTIONS:-}"
 export LUGO_SANITIZER="$kind"  # tests that cannot work under one ask
+export LUGO_RACE_ITERS=${LUGO_RACE_ITERS:-3}  # the race corpus: fewer runs
 ctest --test-dir "$bdir" -L core --output-on-failure -j2 --timeout 600
