@@ -87,6 +87,26 @@ done
 echo
 echo "(fan-in is a rate: its ratio is inverted so that > 1 is a cost everywhere.)"
 echo
+echo "### Off, in instructions (callgrind: deterministic, unlike the clock)"
+echo
+if command -v valgrind >/dev/null 2>&1; then
+  echo "| benchmark (-p 1) | instructions, hooks out | hooks in | ratio |"
+  echo "|---|---|---|---|"
+  for r in "pingpong|20000" "fanin|100000" "shget|200000" "shset|200000" "mutex|200000"; do
+    IFS='|' read -r b n <<<"$r"
+    log "[callgrind $b]"
+    for v in norace hooked; do
+      bin=$NORACE; [ $v = hooked ] && bin=$LUGO
+      valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$v" "$bin" -p 1 "$here/lugo/$b.lua" "$n" \
+        >/dev/null 2>"$tmp/cg.$v.err"
+    done
+    x=$(awk '/^summary:/ { print $2 }' "$tmp/cg.norace"); y=$(awk '/^summary:/ { print $2 }' "$tmp/cg.hooked")
+    echo "| $b ($n) | $x | $y | $(awk -v a="$x" -v b="$y" 'BEGIN { if (a > 0) printf "%.4f", b / a }') |"
+  done
+else
+  echo "(valgrind not installed)"
+fi
+echo
 echo "### On: -race against plain, lugo and Go"
 echo
 echo "| benchmark | -p | lugo | lugo -race | lugo ratio | Go | Go -race | Go ratio |"
