@@ -22,9 +22,22 @@
 
 #include "race.h"
 
-/* the race detector's hooks: one branch when it is off.  cur is the
-** goroutine doing the operation (NULL for a host thread or a timer). */
-#define RACEON(c) LUGO_RACERT((c)->rt)
+/* The race detector's view of an operation, in one register: NULL when
+** it is off (each hook then costs one test of it), else the goroutine
+** doing the operation, or NOG for a host thread or a timer (the buffer
+** slots' counters must still move). */
+static const char nog_;
+#define NOG ((lugo_G *)(void *)&nog_)
+#define RACEG(rc) ((rc) == NOG ? NULL : (rc))
+
+static lugo_G *racectx(lugo_chan *c) {
+  lugo_G *g;
+  if (!LUGO_RACERT(c->rt)) return NULL;
+  g = lugo__race_cur();
+  return g != NULL ? g : NOG;
+}
+
+#define RACEOF(c, g) (LUGO_RACERT((c)->rt) ? ((g)->race ? (g) : NOG) : NULL)
 
 void lugo__chan_free(lugo_obj *o) {
   lugo_chan *c = (lugo_chan *)o;
@@ -89,19 +102,23 @@ static void complete(lugo_sudog *s, int success) {
 ** ------------------------------------------------------------------- */
 
 /* Caller holds c->lock; returns with it held.  Take a value for a receive
-** of cur into *out; returns the waiter to ready (or NULL). */
-static lugo_sudog *take(lugo_chan *c, lugo_value *out, int *ok, lugo_G *cur) {
+** into *out (rc: racectx); returns the waiter to ready (or NULL). */
+#define INLINE static inline __attribute__((always_inline))
+
+/* take and put are instantiated twice (rc NULL or not known at the call):
+** with the detector off they are exactly the code without hooks */
+INLINE lugo_sudog *take(lugo_chan *c, lugo_value *out, int *ok, lugo_G *rc) {
   lugo_sudog *s = dequeue(&c->sendq);
   if (s != NULL) {
     if (c->cap == 0) {
       *out = *s->elem;
-      if (RACEON(c)) lugo__race_chansync(cur, s->g);
+      if (rc != NULL) lugo__race_chansync(RACEG(rc), s->g);
     } else {  /* full buffer: take its head, sender's value goes to the tail */
       *out = c->buf[c->head];
       c->buf[c->head] = *s->elem;
       c->head = (c->head + 1) % c->cap;
-      if (RACEON(c)) {
-        lugo__race_chanrecv(c, cur);
+      if (rc != NULL) {
+        lugo__race_chanrecv(c, RACEG(rc));
         lugo__race_chansend(c, s->g);
       }
     }
@@ -115,7 +132,7 @@ static lugo_sudog *take(lugo_chan *c, lugo_value *out, int *ok, lugo_G *cur) {
     c->buf[c->head].t = LUGO_VNIL;
     c->head = (c->head + 1) % c->cap;
     c->count--;
-    if (RACEON(c)) lugo__race_chanrecv(c, cur);
+    if (rc != NULL) lugo__race_chanrecv(c, RACEG(rc));
     *ok = 1;
     return NULL;
   }
@@ -123,7 +140,7 @@ static lugo_sudog *take(lugo_chan *c, lugo_value *out, int *ok, lugo_G *cur) {
   ** not ready after all: *ok = -1 */
   out->t = LUGO_VNIL;
   *ok = c->closed ? 0 : -1;
-  if (c->closed && RACEON(c)) lugo__race_chanclosed(c, cur);
+  if (c->closed && rc != NULL) lugo__race_chanclosed(c, RACEG(rc));
   return NULL;
 }
 
@@ -136,19 +153,19 @@ static int canrecv(lugo_chan *c) {
   return 0;
 }
 
-/* Caller holds c->lock, c open.  Put *v for a send of cur; returns the
+/* Caller holds c->lock, c open.  Put *v (rc: racectx); returns the
 ** waiter to ready, or sets *done = 0 if it would block. */
-static lugo_sudog *put(lugo_chan *c, lugo_value *v, int *done, lugo_G *cur) {
+INLINE lugo_sudog *put(lugo_chan *c, lugo_value *v, int *done, lugo_G *rc) {
   lugo_sudog *s = dequeue(&c->recvq);
   *done = 1;
   if (s != NULL) {
     *s->elem = *v;
     v->t = LUGO_VNIL;
-    if (RACEON(c)) {
+    if (rc != NULL) {
       if (c->cap == 0) {
-        lugo__race_chansync(cur, s->g);
+        lugo__race_chansync(RACEG(rc), s->g);
       } else {  /* through the empty buffer's next slot */
-        lugo__race_chansend(c, cur);
+        lugo__race_chansend(c, RACEG(rc));
         lugo__race_chanrecv(c, s->g);
       }
     }
@@ -159,7 +176,7 @@ static lugo_sudog *put(lugo_chan *c, lugo_value *v, int *done, lugo_G *cur) {
     c->buf[(c->head + c->count) % c->cap] = *v;
     c->count++;
     v->t = LUGO_VNIL;
-    if (RACEON(c)) lugo__race_chansend(c, cur);
+    if (rc != NULL) lugo__race_chansend(c, RACEG(rc));
     return NULL;
   }
   *done = 0;
@@ -177,17 +194,16 @@ static void sg_init(lugo_sudog *s, lugo_G *g, lugo_chan *c, lugo_value *elem,
   s->next = s->prev = NULL;
 }
 
-int lugo__chan_send(lugo_chan *c, lugo_value *v, lugo_G *g) {
+INLINE int send_(lugo_chan *c, lugo_value *v, lugo_G *g, lugo_G *rc) {
   lugo_sudog *w;
-  lugo_G *cur = RACEON(c) ? lugo__race_cur() : NULL;
   int done;
   pthread_mutex_lock(&c->lock);
-  if (cur != NULL) lugo__race_sendcheck(c, cur);
+  if (rc != NULL) lugo__race_sendcheck(c, RACEG(rc));
   if (c->closed) {
     pthread_mutex_unlock(&c->lock);
     return LUGO_CHAN_CLOSED;
   }
-  w = put(c, v, &done, cur);
+  w = put(c, v, &done, rc);
   if (done) {
     pthread_mutex_unlock(&c->lock);
     if (w) lugo__ready(w->g);
@@ -205,12 +221,12 @@ int lugo__chan_send(lugo_chan *c, lugo_value *v, lugo_G *g) {
   return LUGO_CHAN_PARKED;
 }
 
-int lugo__chan_recv(lugo_chan *c, lugo_value *out, int *ok, lugo_G *g) {
+INLINE int recv_(lugo_chan *c, lugo_value *out, int *ok, lugo_G *g,
+                 lugo_G *rc) {
   lugo_sudog *w;
-  lugo_G *cur = RACEON(c) ? lugo__race_cur() : NULL;
   pthread_mutex_lock(&c->lock);
   if (canrecv(c)) {
-    w = take(c, out, ok, cur);
+    w = take(c, out, ok, rc);
     if (*ok >= 0) {
       pthread_mutex_unlock(&c->lock);
       if (w) lugo__ready(w->g);
@@ -230,8 +246,20 @@ int lugo__chan_recv(lugo_chan *c, lugo_value *out, int *ok, lugo_G *g) {
   return LUGO_CHAN_PARKED;
 }
 
+/* one branch picks the instantiation: the hooks cost nothing else off */
+int lugo__chan_send(lugo_chan *c, lugo_value *v, lugo_G *g) {
+  if (LUGO_RACERT(c->rt)) return send_(c, v, g, racectx(c));
+  return send_(c, v, g, NULL);
+}
+
+int lugo__chan_recv(lugo_chan *c, lugo_value *out, int *ok, lugo_G *g) {
+  if (LUGO_RACERT(c->rt)) return recv_(c, out, ok, g, racectx(c));
+  return recv_(c, out, ok, g, NULL);
+}
+
 int lugo__chan_close(lugo_chan *c, long long goid) {
   lugo_sudog *s, *wake = NULL;
+  lugo_G *rc;
   pthread_mutex_lock(&c->lock);
   if (c->closed) {
     pthread_mutex_unlock(&c->lock);
@@ -239,10 +267,11 @@ int lugo__chan_close(lugo_chan *c, long long goid) {
   }
   c->closed = 1;
   LUGO_EVENT(c->rt, LUGO_EV_CLOSE, goid, c, 0);
-  if (RACEON(c)) lugo__race_chanclose(c, lugo__race_cur());
+  rc = racectx(c);
+  if (rc != NULL) lugo__race_chanclose(c, RACEG(rc));
   while ((s = dequeue(&c->recvq)) != NULL) {
     s->elem->t = LUGO_VNIL;
-    if (RACEON(c)) lugo__race_chanclosed(c, s->g);
+    if (rc != NULL) lugo__race_chanclosed(c, s->g);
     complete(s, 0);
     s->next = wake;
     wake = s;
@@ -343,7 +372,8 @@ int lugo__select(lugo_G *g, lugo_selcase *cases, int n, int block, int *ok) {
     if (c == NULL) continue;
     if (k->isrecv) {
       if (canrecv(c)) {
-        w = take(c, k->val, ok, g);
+        lugo_G *rc = RACEOF(c, g);
+        w = rc ? take(c, k->val, ok, rc) : take(c, k->val, ok, NULL);
         if (*ok >= 0) chosen = poll[i];
       }
     } else if (c->closed) {
@@ -351,11 +381,12 @@ int lugo__select(lugo_G *g, lugo_selcase *cases, int n, int block, int *ok) {
       chosen = poll[i];
     } else {
       int done;
-      w = put(c, k->val, &done, g);
+      lugo_G *rc = RACEOF(c, g);
+      w = rc ? put(c, k->val, &done, rc) : put(c, k->val, &done, NULL);
       if (done) {
         *ok = 1;
         chosen = poll[i];
-        if (RACEON(c)) lugo__race_sendcheck(c, g);
+        if (LUGO_RACERT(c->rt) && g->race) lugo__race_sendcheck(c, g);
       }
     }
   }
