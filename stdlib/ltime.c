@@ -81,6 +81,16 @@ static int l_sleep(lua_State *L) {
   return lugo__park(L, g, sleep_k, 0);
 }
 
+/* the race detector: what a goroutine did before it armed a timer
+** happens before the timer's fn runs, or a receive of its value (Go's
+** edge from arming to firing) */
+static void racearm(lua_State *L, lugo_obj *fnobj, lugo_chan *c) {
+  lugo_G *g = lugo__G(L);
+  if (g == NULL || !LUGO_RACE(g)) return;
+  if (fnobj != NULL) lugo__race_release(g, fnobj, 0);
+  if (c != NULL) lugo__race_timerarm(g, c);
+}
+
 /* time.After: a timer that owns a reference to its channel */
 typedef struct after {
   lugo_timer t;
@@ -120,6 +130,7 @@ static int l_after(lua_State *L) {
   a->t.fire = after_fire;
   a->t.drop = after_drop;
   a->c = c;  /* takes over the creation reference */
+  racearm(L, NULL, c);
   lugo__timer_start(g->rt, &a->t, when);
   return 1;
 }
@@ -255,17 +266,12 @@ static int64_t interval(lua_State *L, int i, const char *fname) {
 /* time.NewTimer(d) -> Timer  [-0, +1, e] */
 static int l_newtimer(lua_State *L) {
   int64_t when = deadline(L, 1, "time.NewTimer");
-  timer_reset(newtimer(L, &lugo__timer_type, 1, "time.NewTimer"), when, 0);
+  ltimer *tm = newtimer(L, &lugo__timer_type, 1, "time.NewTimer");
+  racearm(L, NULL, tm->c);
+  timer_reset(tm, when, 0);
   return 1;
 }
 
-/* the race detector: what the goroutine did before arming an AfterFunc
-** happens before fn runs */
-static void racearm(lua_State *L, ltimer *tm) {
-  lugo_G *g = lugo__G(L);
-  if (tm->fn != NULL && g != NULL && LUGO_RACE(g))
-    lugo__race_release(g, &tm->obj, 0);
-}
 
 /* time.AfterFunc(d, fn) -> Timer (its C is nil)  [-0, +1, e] */
 static int l_afterfunc(lua_State *L) {
@@ -275,7 +281,7 @@ static int l_afterfunc(lua_State *L) {
   lua_settop(L, 2);
   tm = newtimer(L, &lugo__timer_type, 0, "time.AfterFunc");
   tm->fn = lugo__marshal_go(L, 2, 1, "time.AfterFunc");  /* go()'s rules */
-  racearm(L, tm);
+  racearm(L, &tm->obj, NULL);
   timer_reset(tm, when, 0);
   return 1;
 }
@@ -284,6 +290,7 @@ static int l_afterfunc(lua_State *L) {
 static int l_newticker(lua_State *L) {
   int64_t p = interval(L, 1, "time.NewTicker");
   ltimer *tm = newtimer(L, &lugo__ticker_type, 1, "time.NewTicker");
+  racearm(L, NULL, tm->c);
   timer_reset(tm, lugo__nanotime() + p, p);
   return 1;
 }
@@ -300,6 +307,7 @@ static int l_tick(lua_State *L) {
   }
   p = interval(L, 1, "time.Tick");
   tm = newtimer(L, &lugo__ticker_type, 1, "time.Tick");
+  racearm(L, NULL, tm->c);
   timer_reset(tm, lugo__nanotime() + p, p);
   lugo__obj_push(L, &tm->c->obj);
   return 1;
@@ -317,7 +325,7 @@ static int t_stop(lua_State *L) {
 static int t_reset(lua_State *L) {
   ltimer *tm = checktimer(L, &lugo__timer_type, "Reset");
   int64_t when = deadline(L, 2, "Reset");
-  racearm(L, tm);
+  racearm(L, tm->fn != NULL ? &tm->obj : NULL, tm->c);
   lua_pushboolean(L, timer_reset(tm, when, 0));
   return 1;
 }
@@ -330,6 +338,7 @@ static int k_stop(lua_State *L) {
 static int k_reset(lua_State *L) {
   ltimer *tm = checktimer(L, &lugo__ticker_type, "Reset");
   int64_t p = interval(L, 2, "Ticker.Reset");
+  racearm(L, NULL, tm->c);
   timer_reset(tm, lugo__nanotime() + p, p);
   return 0;
 }

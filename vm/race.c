@@ -734,6 +734,8 @@ typedef struct rchan {
   int kind;
   /* guarded by the channel's lock */
   lugo_vc closevc;
+  lugo_vc armvc;         /* a timer's channel: what its arming goroutines
+                            did, carried by the timer's sends */
   lugo_vc *slots;        /* cap of them */
   size_t cap;
   uint64_t nsent, nrecvd;
@@ -767,6 +769,7 @@ void lugo__race_objfree(void *p) {
     rchan *c = (rchan *)p;
     size_t i;
     lugo__vc_free(&c->closevc);
+    lugo__vc_free(&c->armvc);
     for (i = 0; i < c->cap; i++) lugo__vc_free(&c->slots[i]);
     free(c->slots);
     lugo__shadow_free(&c->sh);
@@ -874,7 +877,20 @@ static void slotsync(lugo_vc *slot, lugo_G *g) {
 
 void lugo__race_chansend(lugo_chan *c, lugo_G *g) {
   rchan *rc = chanrec(c);
-  if (rc->cap > 0) slotsync(&rc->slots[rc->nsent++ % rc->cap], g);
+  lugo_vc *slot;
+  if (rc->cap == 0) return;
+  slot = &rc->slots[rc->nsent++ % rc->cap];
+  if (g != NULL && g->race != NULL) slotsync(slot, g);
+  else if (rc->armvc.n > 0) lugo__vc_join(slot, &rc->armvc);  /* a timer */
+}
+
+void lugo__race_timerarm(lugo_G *g, lugo_chan *c) {
+  rchan *rc;
+  pthread_mutex_lock(&c->lock);
+  rc = chanrec(c);
+  lugo__vc_join(&rc->armvc, &g->race->vc);
+  pthread_mutex_unlock(&c->lock);
+  tick(g->race);
 }
 
 void lugo__race_chanrecv(lugo_chan *c, lugo_G *g) {

@@ -154,9 +154,11 @@ void lugo__race_chanrecv(struct lugo_chan *c, lugo_G *g);    /* out of it */
 void lugo__race_chansync(lugo_G *a, lugo_G *b);   /* unbuffered hand-over */
 void lugo__race_chanclose(struct lugo_chan *c, lugo_G *g);
 void lugo__race_chanclosed(struct lugo_chan *c, lugo_G *g);  /* saw close */
-/* a send starts (not holding c->lock): the read that a racing close
-** writes */
+/* a send starts (holding c->lock): the read that a racing close writes */
 void lugo__race_sendcheck(struct lugo_chan *c, lugo_G *g);
+/* g arms a timer whose sends (by no goroutine) go to c: what g did so far
+** happens before a receive of the timer's value (not holding c->lock) */
+void lugo__race_timerarm(lugo_G *g, struct lugo_chan *c);
 
 /* shared tables: an access (LUGO_ACC_*) to key k (k NULL: the border,
 ** #t, read by #t and moved by LUGO_ACC_MOVE stores) */
