@@ -437,6 +437,8 @@ uint32_t lugo__race_stack(lugo_race *r, lugo_raceg *rg, lua_State *L) {
     }
     f[n++] = FRAME(srcid(r, rg, &ar), (uint32_t)ar.currentline,
                    (uint32_t)(ar.linedefined < 0 ? 0 : ar.linedefined));
+    if (ar.linedefined == 0) break;  /* a main chunk: below it is the host
+                                        (the command's driver, the REPL) */
   }
   while (n > 0 && f[n - 1] == 0) n--;  /* the host's call of the main chunk */
   if (n == rg->nlast && memcmp(f, rg->lastf, n * sizeof(uint64_t)) == 0 &&
