@@ -104,9 +104,9 @@ if command -v valgrind >/dev/null 2>&1; then
       valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$v" "$bin" -p 1 "$here/lugo/$b.lua" "$n" \
         >/dev/null 2>"$tmp/cg.$v.err"
       callgrind_annotate --auto=no --threshold=100 "$tmp/cg.$v" 2>/dev/null |
-        awk -v root="$root" '/^ *[0-9,]+ \(/ { n = $1; gsub(",", "", n)
-             for (i = 2; i <= NF; i++)
-               if (index($i, root "/vm/") == 1 || index($i, root "/stdlib/") == 1) { own += n; break } }
+        awk '/^ *[0-9,]+ \(/ { n = $1; gsub(",", "", n)  # paths: absolute, or
+             for (i = 2; i <= NF; i++)                    # relative to the cwd
+               if ($i ~ /^(.*\/)?(vm|stdlib)\/[^ ]*\.[ch]:/) { own += n; break } }
              END { print own + 0 }' >"$tmp/own.$v"
     done
     x=$(awk '/^summary:/ { print $2 }' "$tmp/cg.norace"); y=$(awk '/^summary:/ { print $2 }' "$tmp/cg.hooked")
