@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lugolib.h"
+#include "race.h"
 #include "scheduler.h"
 #include "timer.h"
 
@@ -17,6 +18,7 @@ static int l_go(lua_State *L) {
   lugo_blob *b;
   lugo_goid id;
   luaL_checktype(L, 1, LUA_TFUNCTION);
+  lugo__race_checkroom(L, g, "go");
   b = lugo__marshal_go(L, 1, lua_gettop(L), "go");
   ng = lugo__spawn(g->rt, b, &id);
   if (ng == NULL) {

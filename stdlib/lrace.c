@@ -23,6 +23,14 @@ static int l_errors(lua_State *L) {
   return 1;
 }
 
+void lugo__race_checkroom(lua_State *L, lugo_G *g, const char *fname) {
+  lugo_race *r = g->rt->race;
+  if (r != NULL && lugo__race_full(r))
+    luaL_error(L, "%s: %d goroutines alive at once: the race detector's limit "
+               "(each one's clock grows with their number)", fname,
+               LUGO_RACE_MAXLIVE);
+}
+
 int lugo__open_race(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"Enabled", l_enabled}, {"Errors", l_errors}, {NULL, NULL}

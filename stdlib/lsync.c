@@ -274,6 +274,7 @@ static int l_go(lua_State *L) {
   lugo_G *g = lugo__checkG(L), *ng;
   lugo_blob *b;
   luaL_checktype(L, 2, LUA_TFUNCTION);
+  lugo__race_checkroom(L, g, "Go");
   b = lugo__marshal_go(L, 2, lua_gettop(L) - 1, "go");  /* raises before Add */
   ng = lugo__spawn(g->rt, b, NULL);
   if (ng == NULL) {

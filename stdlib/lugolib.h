@@ -24,4 +24,8 @@ void lugo__open_coroutine(lua_State *L);  /* vm/coro.c */
 /* [-0, +1, e] push the current goroutine (raises outside lugo) */
 struct lugo_G *lugo__checkG(lua_State *L);
 
+/* [-0, +0, e] under -race, raise in fname if the detector's limit of
+** goroutines alive at once is reached (lrace.c) */
+void lugo__race_checkroom(lua_State *L, struct lugo_G *g, const char *fname);
+
 #endif

@@ -73,43 +73,201 @@ void lugo__vc_free(lugo_vc *v) {
   free(v->c);
   v->c = NULL;
   v->n = v->cap = 0;
+  v->sparse = 1;
 }
 
-static void vc_grow(lugo_vc *v, uint32_t n) {
-  if (n > v->cap) {
-    uint32_t cap = v->cap ? v->cap : 8;
-    while (cap < n) cap *= 2;
+size_t lugo__vc_bytes(const lugo_vc *v) {
+  return (size_t)v->cap * sizeof(uint32_t);
+}
+
+static void vc_room(lugo_vc *v, uint32_t words) {
+  if (words > v->cap) {  /* exact the first time (copies), then doubling */
+    uint32_t cap = v->cap ? v->cap : (words > 8 ? words : 8);
+    while (cap < words) cap *= 2;
     v->c = (uint32_t *)xrealloc(v->c, (size_t)cap * sizeof(uint32_t));
     v->cap = cap;
   }
+}
+
+/* dense: entries up to n, the new ones 0 */
+static void vc_grow(lugo_vc *v, uint32_t n) {
+  vc_room(v, n);
   if (n > v->n) {
     memset(v->c + v->n, 0, (size_t)(n - v->n) * sizeof(uint32_t));
     v->n = n;
   }
 }
 
+/* sparse: the index of the pair of tid, or where it would go */
+static uint32_t vc_find(const lugo_vc *v, uint32_t tid) {
+  uint32_t lo = 0, hi = v->n;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) / 2;
+    if (v->c[2 * mid] < tid) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+uint32_t lugo__vc_sget(const lugo_vc *v, uint32_t tid) {
+  uint32_t i = vc_find(v, tid);
+  return i < v->n && v->c[2 * i] == tid ? v->c[2 * i + 1] : 0;
+}
+
+/* a sparse clock turns dense when that takes no more room */
+static void vc_maybedense(lugo_vc *v) {
+  uint32_t i, k = v->n, len;
+  uint32_t *d;
+  if (!v->sparse || k == 0) return;
+  len = v->c[2 * (k - 1)] + 1;  /* the highest tid, plus one */
+  if (len > 2 * k) return;
+  d = (uint32_t *)xcalloc((size_t)len * sizeof(uint32_t));
+  for (i = 0; i < k; i++) d[v->c[2 * i]] = v->c[2 * i + 1];
+  free(v->c);
+  v->c = d;
+  v->n = v->cap = len;
+  v->sparse = 0;
+}
+
+/* a dense clock as a new sparse or dense one, whichever is smaller */
+static void vc_fromdense(lugo_vc *dst, const uint32_t *c, uint32_t n) {
+  uint32_t i, k = 0, len = 0;
+  for (i = 0; i < n; i++)
+    if (c[i] != 0) { k++; len = i + 1; }
+  if (len <= 2 * k) {
+    dst->sparse = 0;
+    dst->n = 0;
+    vc_grow(dst, len);
+    if (len) memcpy(dst->c, c, (size_t)len * sizeof(uint32_t));
+    return;
+  }
+  dst->sparse = 1;
+  vc_room(dst, 2 * k);
+  dst->n = k;
+  for (i = 0, k = 0; i < n; i++)
+    if (c[i] != 0) {
+      dst->c[2 * k] = i;
+      dst->c[2 * k + 1] = c[i];
+      k++;
+    }
+}
+
+/* a dense clock made sparse (a far slot would more than double it; the
+** next insert turns it dense again if that is smaller after all) */
+static void vc_tosparse(lugo_vc *v) {
+  uint32_t i, k = 0;
+  uint32_t *p = (uint32_t *)xrealloc(NULL, (size_t)2 * (v->n + 1) * sizeof(uint32_t));
+  for (i = 0; i < v->n; i++)
+    if (v->c[i] != 0) {
+      p[2 * k] = i;
+      p[2 * k + 1] = v->c[i];
+      k++;
+    }
+  free(v->c);
+  v->c = p;
+  v->cap = 2 * (v->n + 1);
+  v->n = k;
+  v->sparse = 1;
+}
+
+/* would a dense v grow to n entries for little? */
+#define FARGROW(v, len) ((len) > 2 * (v)->n + 16)
+
 void lugo__vc_set(lugo_vc *v, uint32_t tid, uint32_t clk) {
-  if (tid >= v->n) vc_grow(v, tid + 1);
-  v->c[tid] = clk;
+  uint32_t i;
+  if (!v->sparse && tid >= v->n && FARGROW(v, tid + 1)) vc_tosparse(v);
+  if (!v->sparse) {
+    if (tid >= v->n) vc_grow(v, tid + 1);
+    v->c[tid] = clk;
+    return;
+  }
+  i = vc_find(v, tid);
+  if (i < v->n && v->c[2 * i] == tid) {
+    v->c[2 * i + 1] = clk;
+    return;
+  }
+  vc_room(v, 2 * (v->n + 1));
+  memmove(v->c + 2 * (i + 1), v->c + 2 * i, (size_t)(v->n - i) * 2 * sizeof(uint32_t));
+  v->c[2 * i] = tid;
+  v->c[2 * i + 1] = clk;
+  v->n++;
+  vc_maybedense(v);
 }
 
 void lugo__vc_join(lugo_vc *dst, const lugo_vc *src) {
-  uint32_t i;
-  if (src->n > dst->n) vc_grow(dst, src->n);
-  for (i = 0; i < src->n; i++)
-    if (src->c[i] > dst->c[i]) dst->c[i] = src->c[i];
+  uint32_t i, j, k;
+  if (!src->sparse && dst->sparse) {  /* as pairs: dst may be far sparser */
+    lugo_vc t = LUGO_VC_INIT;
+    t.sparse = 0;
+    vc_grow(&t, src->n);
+    memcpy(t.c, src->c, (size_t)src->n * sizeof(uint32_t));
+    vc_tosparse(&t);
+    lugo__vc_join(dst, &t);
+    lugo__vc_free(&t);
+    return;
+  }
+  if (!src->sparse) {  /* dense into dense */
+    if (src->n > dst->n) vc_grow(dst, src->n);
+    for (i = 0; i < src->n; i++)
+      if (src->c[i] > dst->c[i]) dst->c[i] = src->c[i];
+    return;
+  }
+  if (!dst->sparse && src->n > 0 && FARGROW(dst, src->c[2 * (src->n - 1)] + 1))
+    vc_tosparse(dst);
+  if (!dst->sparse) {  /* sparse into dense */
+    for (i = 0; i < src->n; i++) {
+      uint32_t tid = src->c[2 * i], clk = src->c[2 * i + 1];
+      if (tid >= dst->n) vc_grow(dst, tid + 1);
+      if (clk > dst->c[tid]) dst->c[tid] = clk;
+    }
+    return;
+  }
+  {  /* both sparse: merge the pairs */
+    uint32_t *m = (uint32_t *)xrealloc(NULL, (size_t)2 * (dst->n + src->n + 1) * sizeof(uint32_t));
+    for (i = j = k = 0; i < dst->n || j < src->n; k++) {
+      if (j >= src->n || (i < dst->n && dst->c[2 * i] < src->c[2 * j])) {
+        m[2 * k] = dst->c[2 * i];
+        m[2 * k + 1] = dst->c[2 * i + 1];
+        i++;
+      } else if (i >= dst->n || src->c[2 * j] < dst->c[2 * i]) {
+        m[2 * k] = src->c[2 * j];
+        m[2 * k + 1] = src->c[2 * j + 1];
+        j++;
+      } else {
+        m[2 * k] = dst->c[2 * i];
+        m[2 * k + 1] = dst->c[2 * i + 1] > src->c[2 * j + 1] ? dst->c[2 * i + 1]
+                                                             : src->c[2 * j + 1];
+        i++;
+        j++;
+      }
+    }
+    free(dst->c);
+    dst->c = m;
+    dst->n = k;
+    dst->cap = 2 * (k ? k : 1);
+    vc_maybedense(dst);
+  }
 }
 
 void lugo__vc_copy(lugo_vc *dst, const lugo_vc *src) {
-  if (src->n > dst->cap) vc_grow(dst, src->n);
-  if (src->n) memcpy(dst->c, src->c, (size_t)src->n * sizeof(uint32_t));
+  if (!src->sparse) {
+    vc_fromdense(dst, src->c, src->n);
+    return;
+  }
+  dst->sparse = 1;
+  vc_room(dst, 2 * src->n);
+  if (src->n) memcpy(dst->c, src->c, (size_t)src->n * 2 * sizeof(uint32_t));
   dst->n = src->n;
 }
 
 int lugo__vc_leq(const lugo_vc *a, const lugo_vc *b) {
   uint32_t i;
+  if (!a->sparse) {
+    for (i = 0; i < a->n; i++)
+      if (a->c[i] > lugo__vc_get(b, i)) return 0;
+    return 1;
+  }
   for (i = 0; i < a->n; i++)
-    if (a->c[i] > lugo__vc_get(b, i)) return 0;
+    if (a->c[2 * i + 1] > lugo__vc_get(b, a->c[2 * i])) return 0;
   return 1;
 }
 
@@ -282,6 +440,7 @@ struct lugo_race {
 struct lugo_raceg {
   lugo_race *r;
   uint32_t tid;
+  uint32_t clk;             /* its own epoch: vc's entry tid, at hand */
   lugo_vc vc;
   lugo_goid goid;
   /* caches, so a stack seen before costs no lock */
@@ -566,6 +725,14 @@ static uint32_t slot_take(lugo_race *r, lugo_goid goid, uint32_t stk,
   return tid;
 }
 
+int lugo__race_full(lugo_race *r) {
+  uint32_t live;
+  pthread_mutex_lock(&r->lk);
+  live = r->nslots - r->fcount;
+  pthread_mutex_unlock(&r->lk);
+  return live >= LUGO_RACE_MAXLIVE;
+}
+
 static void slot_give(lugo_race *r, uint32_t tid, uint32_t last) {
   pthread_mutex_lock(&r->lk);
   r->slots[tid].next = last + 1;
@@ -587,7 +754,7 @@ static void slot_give(lugo_race *r, uint32_t tid, uint32_t last) {
 ** ------------------------------------------------------------------- */
 
 static void tick(lugo_raceg *rg) {
-  rg->vc.c[rg->tid]++;
+  lugo__vc_set(&rg->vc, rg->tid, ++rg->clk);
 }
 
 lugo_G *lugo__race_cur(void) {
@@ -610,6 +777,7 @@ void lugo__race_gnew(lugo_runtime *rt, lugo_G *g, lugo_G *parent) {
     lugo__vc_copy(&rg->vc, &pg->vc);
     tick(pg);
   }
+  rg->clk = start;
   lugo__vc_set(&rg->vc, rg->tid, start);
   g->race = rg;
 }
@@ -618,7 +786,7 @@ void lugo__race_gend(lugo_G *g) {
   lugo_raceg *rg = g->race;
   if (rg == NULL) return;
   g->race = NULL;
-  slot_give(rg->r, rg->tid, lugo__vc_get(&rg->vc, rg->tid));
+  slot_give(rg->r, rg->tid, rg->clk);
   lugo__vc_free(&rg->vc);
   free(rg);
 }
@@ -671,7 +839,7 @@ static void report(lugo_raceg *rg, int write, uint32_t stk, const place *pl,
     free(old);
   }
   t = (tbuf *)xcalloc(sizeof(tbuf));  /* reports are rare */
-  me = ownerof(r, rg->tid, lugo__vc_get(&rg->vc, rg->tid));
+  me = ownerof(r, rg->tid, rg->clk);
   other = ownerof(r, LUGO_ETID(c->e), LUGO_ECLK(c->e));
   tb_add(t, "==================\nWARNING: DATA RACE\n");
   tb_add(t, "%s %s by goroutine %lld:\n", write ? pl->wverb : pl->rverb, pl->what,
@@ -706,8 +874,7 @@ static void report(lugo_raceg *rg, int write, uint32_t stk, const place *pl,
 ** stack of L; conflicts are copied to out for reporting after unlock */
 static int check(lugo_raceg *rg, lua_State *L, lugo_shadow *s, int acc,
                  uint32_t *stk, lugo_conflict *out) {
-  if (lugo__shadow_same(s, rg->tid, lugo__vc_get(&rg->vc, rg->tid), acc))
-    return 0;
+  if (lugo__shadow_same(s, rg->tid, rg->clk, acc)) return 0;
   *stk = lugo__race_stack(rg->r, rg, L);
   return lugo__shadow_access(s, &rg->vc, rg->tid, *stk, acc, out);
 }

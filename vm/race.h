@@ -23,22 +23,30 @@
 ** vector clocks and epochs (no locks: callers own what they pass)
 ** ------------------------------------------------------------------- */
 
-/* c[tid] for tid < n; every other entry is 0.  Out of memory aborts: a
-** detector that silently lost an edge would report races that are not. */
+/* A clock per goroutine slot, every entry not held being 0.  Dense: c[tid]
+** for tid < n.  Sparse (a goroutine that knows few others but has a high
+** slot number: it would otherwise pay 4 bytes for every slot below its
+** own): n (tid, clock) pairs in c[0..2n), tids ascending; it turns dense
+** once that is no bigger.  Out of memory aborts: a detector that silently
+** lost an edge would report races that are not. */
 typedef struct lugo_vc {
-  uint32_t n, cap;
+  uint32_t n, cap;       /* cap: uint32_t's allocated at c */
   uint32_t *c;
+  uint32_t sparse;
 } lugo_vc;
 
-#define LUGO_VC_INIT {0, 0, NULL}
+#define LUGO_VC_INIT {0, 0, NULL, 1}
 void lugo__vc_free(lugo_vc *v);
+uint32_t lugo__vc_sget(const lugo_vc *v, uint32_t tid);
 static inline uint32_t lugo__vc_get(const lugo_vc *v, uint32_t tid) {
-  return tid < v->n ? v->c[tid] : 0;
+  if (!v->sparse) return tid < v->n ? v->c[tid] : 0;
+  return lugo__vc_sget(v, tid);
 }
 void lugo__vc_set(lugo_vc *v, uint32_t tid, uint32_t clk);
 void lugo__vc_join(lugo_vc *dst, const lugo_vc *src);  /* dst = max */
 void lugo__vc_copy(lugo_vc *dst, const lugo_vc *src);
 int lugo__vc_leq(const lugo_vc *a, const lugo_vc *b);   /* a <= b */
+size_t lugo__vc_bytes(const lugo_vc *v);                /* held */
 
 /* an epoch: clock clk of slot tid (clk 0: none) */
 typedef uint64_t lugo_epoch;
@@ -123,10 +131,18 @@ void lugo__race_free(lugo_race *r);
 /* races reported so far (race.Errors, lugo_race_errors) */
 long long lugo__race_errors(lugo_race *r);
 
-/* stack depot: the current stack of L (up to 8 Lua frames below any C
-** function on top) as an id, and back to text ("  src:line in ...\n"
-** per frame) appended to a buffer */
+/* Owner M of rg's goroutine.  The current stack of L (up to 8 frames
+** below any C function on top, down to a main chunk) as an id in the
+** runtime's depot (0: none); reports turn ids back into text. */
 uint32_t lugo__race_stack(lugo_race *r, lugo_raceg *rg, lua_State *L);
+
+/* Goroutines alive at once under the detector: each has a clock as long
+** as the number alive (4 bytes an entry), so memory grows with the square
+** of it; past this, go() refuses (Go's detector stops at 8,128). */
+#define LUGO_RACE_MAXLIVE 16384
+
+/* Any thread: are LUGO_RACE_MAXLIVE goroutines alive? */
+int lugo__race_full(lugo_race *r);
 
 /* goroutines: lugo__spawn (parent: the spawning G, or NULL for the host
 ** or a timer) and gfinish */

@@ -40,6 +40,59 @@ static void test_vc(void) {
   lugo__vc_free(&b);
 }
 
+/* a clock that knows few slots but high ones stays small (sparse), and
+** turns dense when that is no bigger; every operation agrees with a
+** plain array model across both forms */
+static void test_vc_sparse(void) {
+  enum { N = 3000 };
+  static uint32_t ma[N], mb[N];
+  lugo_vc a = LUGO_VC_INIT, b = LUGO_VC_INIT, c = LUGO_VC_INIT;
+  uint32_t i, seed = 12345;
+  int round;
+  lugo__vc_set(&a, 2000, 5);
+  lugo__vc_set(&a, 7, 1);
+  CU_ASSERT(a.sparse);
+  CU_ASSERT(lugo__vc_bytes(&a) < 100);  /* not 8 KB */
+  CHECK_EQ(lugo__vc_get(&a, 2000), 5);
+  CHECK_EQ(lugo__vc_get(&a, 7), 1);
+  CHECK_EQ(lugo__vc_get(&a, 8), 0);
+  for (i = 0; i < 1100; i++) lugo__vc_set(&a, i, i + 1);  /* dense now */
+  CU_ASSERT(!a.sparse);
+  CHECK_EQ(lugo__vc_get(&a, 2000), 5);
+  CHECK_EQ(lugo__vc_get(&a, 1099), 1100);
+  lugo__vc_free(&a);
+  for (round = 0; round < 200; round++) {  /* random sets, joins, copies */
+    memset(ma, 0, sizeof(ma));
+    memset(mb, 0, sizeof(mb));
+    for (i = 0; i < (uint32_t)(round % 40) + 1; i++) {
+      uint32_t t1, t2;
+      seed = seed * 1103515245u + 12345u;
+      t1 = (seed >> 8) % (round % 2 ? N : 64);
+      seed = seed * 1103515245u + 12345u;
+      t2 = (seed >> 8) % N;
+      ma[t1] = i + 1 + (uint32_t)round;
+      lugo__vc_set(&a, t1, ma[t1]);
+      mb[t2] = i + 2;
+      lugo__vc_set(&b, t2, mb[t2]);
+    }
+    CHECK_EQ(lugo__vc_leq(&a, &b), ({ int le = 1; for (i = 0; i < N; i++) if (ma[i] > mb[i]) le = 0; le; }));
+    lugo__vc_join(&b, &a);
+    for (i = 0; i < N; i++) if (ma[i] > mb[i]) mb[i] = ma[i];
+    lugo__vc_copy(&c, &b);
+    for (i = 0; i < N; i++) {
+      if (lugo__vc_get(&b, i) != mb[i] || lugo__vc_get(&c, i) != mb[i]) {
+        CHECK_EQ(lugo__vc_get(&b, i), mb[i]);
+        CHECK_EQ(lugo__vc_get(&c, i), mb[i]);
+        break;
+      }
+    }
+    CU_ASSERT(lugo__vc_leq(&a, &b));
+    lugo__vc_free(&a);
+    lugo__vc_free(&b);
+    lugo__vc_free(&c);
+  }
+}
+
 static void test_epoch(void) {
   lugo_vc v = LUGO_VC_INIT;
   lugo_epoch e = LUGO_EPOCH(4, 10);
@@ -63,16 +116,16 @@ typedef struct thr {
 } thr;
 
 static void thr_init(thr *t, uint32_t tid) {
+  lugo_vc empty = LUGO_VC_INIT;
   t->tid = tid;
-  t->vc.n = t->vc.cap = 0;
-  t->vc.c = NULL;
+  t->vc = empty;
   lugo__vc_set(&t->vc, tid, 1);
 }
 
 /* a releases to b (as through a channel): b learns a, a moves on */
 static void sync_to(thr *a, thr *b) {
   lugo__vc_join(&b->vc, &a->vc);
-  a->vc.c[a->tid]++;
+  lugo__vc_set(&a->vc, a->tid, lugo__vc_get(&a->vc, a->tid) + 1);
 }
 
 static int acc(lugo_shadow *s, thr *t, int kind, uint32_t stk,
@@ -142,7 +195,7 @@ static void test_read_then_write(void) {
   /* FastTrack: a read in the epoch of an earlier read adds nothing (a
   ** write racing it was reported against that read) */
   CHECK_EQ(acc(&s, &a, LUGO_ACC_READ, 7, out), 0);
-  a.vc.c[a.tid]++;  /* a released something: a new epoch */
+  lugo__vc_set(&a.vc, a.tid, lugo__vc_get(&a.vc, a.tid) + 1);  /* a new epoch */
   CHECK_EQ(acc(&s, &a, LUGO_ACC_READ, 7, out), 1);   /* write-read */
   CHECK_EQ(out[0].write, 1);
   CHECK_EQ(out[0].stk, 6);
@@ -251,7 +304,8 @@ static void test_chain(void) {
 
 int main(void) {
   static const cutest tests[] = {
-    {"vector clocks", test_vc}, {"epochs", test_epoch},
+    {"vector clocks", test_vc}, {"sparse clocks", test_vc_sparse},
+    {"epochs", test_epoch},
     {"write-write", test_write_write}, {"read sets", test_read_sets},
     {"read then write", test_read_then_write}, {"border moves", test_moves},
     {"programs", test_programs}, {"goroutine chain", test_chain},
