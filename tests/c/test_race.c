@@ -128,6 +128,14 @@ static void sync_to(thr *a, thr *b) {
   lugo__vc_set(&a->vc, a->tid, lugo__vc_get(&a->vc, a->tid) + 1);
 }
 
+/* free what a test made (c may be NULL) */
+static void done(lugo_shadow *s, thr *a, thr *b, thr *c) {
+  lugo__shadow_free(s);
+  lugo__vc_free(&a->vc);
+  lugo__vc_free(&b->vc);
+  if (c != NULL) lugo__vc_free(&c->vc);
+}
+
 static int acc(lugo_shadow *s, thr *t, int kind, uint32_t stk,
                lugo_conflict *out) {
   lugo_conflict tmp[LUGO_MAXCONFLICT];
@@ -152,9 +160,7 @@ static void test_write_write(void) {
   CHECK_EQ(acc(&s, &a, LUGO_ACC_WRITE, 11, NULL), 0);
   sync_to(&a, &b);
   CHECK_EQ(acc(&s, &b, LUGO_ACC_READ, 22, NULL), 0);
-  lugo__shadow_free(&s);
-  lugo__vc_free(&a.vc);
-  lugo__vc_free(&b.vc);
+  done(&s, &a, &b, NULL);
 }
 
 static void test_read_sets(void) {
@@ -176,10 +182,7 @@ static void test_read_sets(void) {
   CHECK_EQ(out[0].stk, 3);
   CHECK_EQ(LUGO_ETID(out[0].e), 2);
   CHECK_EQ(s.nr, 0);  /* the write replaced the set */
-  lugo__shadow_free(&s);
-  lugo__vc_free(&a.vc);
-  lugo__vc_free(&b.vc);
-  lugo__vc_free(&c.vc);
+  done(&s, &a, &b, &c);
 }
 
 static void test_read_then_write(void) {
@@ -199,9 +202,7 @@ static void test_read_then_write(void) {
   CHECK_EQ(acc(&s, &a, LUGO_ACC_READ, 7, out), 1);   /* write-read */
   CHECK_EQ(out[0].write, 1);
   CHECK_EQ(out[0].stk, 6);
-  lugo__shadow_free(&s);
-  lugo__vc_free(&a.vc);
-  lugo__vc_free(&b.vc);
+  done(&s, &a, &b, NULL);
 }
 
 /* stores that move #t race a read of #t, not each other */
@@ -224,10 +225,7 @@ static void test_moves(void) {
   CHECK_EQ(acc(&s, &a, LUGO_ACC_MOVE, 4, out), 1);
   CHECK_EQ(out[0].write, 0);
   CHECK_EQ(out[0].stk, 3);
-  lugo__shadow_free(&s);
-  lugo__vc_free(&a.vc);
-  lugo__vc_free(&b.vc);
-  lugo__vc_free(&c.vc);
+  done(&s, &a, &b, &c);
 }
 
 /* ---------------------------------------------------------------------
